@@ -1,0 +1,334 @@
+// data-pipelines: the headless command over the same engine the editor uses.
+import * as path from 'node:path';
+import {
+  DatasetLockedError,
+  emptyCounts,
+  formatProblem,
+  listRuns,
+  loadPipelineFile,
+  previewPipeline,
+  runPipeline,
+  verifyPipeline,
+  type Counts,
+  type Logger,
+  type ProgressEvent,
+  type RunRecord,
+  type StepPreview,
+} from '../core';
+import { errorMessage } from '../core/util/errors';
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  partial: 3,
+  locked: 4,
+  cancelled: 130,
+} as const;
+
+const USAGE = `Usage: data-pipelines <command> FILE [options]
+
+Commands:
+  validate FILE                 check a *.pipeline.json; prints FILE:LINE:COL: error|warning: message
+  preview FILE [--json]         list every object with its label, category, path and action; writes nothing
+  verify FILE [--step NAME]     check each import step's location and credentials
+  run FILE [--dry-run]          sync the dataset and run the post-sync actions
+  runs FILE [--json]            the run history (newest first)
+
+Options:
+  --json              print exactly one JSON document on stdout
+  --step NAME         only this step (repeatable)
+  --concurrency N     transfers in flight (default: per source; S3 32, folder 16)
+  --dry-run           plan only (run)
+  --quiet             no progress bar or log lines
+  --verbose           debug log lines on stderr
+
+Secrets: \${secret:NAME} and \${env:VAR} in the pipeline file are read from the environment.
+
+Exit codes:
+  0    success
+  1    the pipeline is invalid, or the run failed
+  2    bad command line
+  3    the run finished, but some objects were rejected or failed (see the report)
+  4    another run holds this dataset's lock
+  130  cancelled (Ctrl-C)
+`;
+
+interface Args {
+  command?: string;
+  file?: string;
+  json: boolean;
+  dryRun: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  steps: string[];
+  concurrency?: number;
+  limit?: number;
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): Args {
+  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [] };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${x} needs a value`);
+      return v;
+    };
+    if (x === '--json') a.json = true;
+    else if (x === '--dry-run') a.dryRun = true;
+    else if (x === '--quiet' || x === '-q') a.quiet = true;
+    else if (x === '--verbose' || x === '-v') a.verbose = true;
+    else if (x === '--step') a.steps.push(value());
+    else if (x === '--concurrency') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1 || n > 512) throw new UsageError('--concurrency takes a whole number from 1 to 512');
+      a.concurrency = n;
+    } else if (x === '--limit') a.limit = Number(value());
+    else if (x === '--help' || x === '-h') a.command = 'help';
+    else if (x.startsWith('-')) throw new UsageError(`unknown option ${x}`);
+    else positional.push(x);
+  }
+  a.command ??= positional[0];
+  a.file = positional[1];
+  return a;
+}
+
+function stderrLogger(a: Args): Logger {
+  const write = (level: string, msg: string) => {
+    if (!a.quiet) process.stderr.write(`${level} ${msg}\n`);
+  };
+  return { info: (m) => a.verbose && write('info ', m), warn: (m) => write('warn ', m), error: (m) => write('error', m), debug: (m) => a.verbose && write('debug', m) };
+}
+
+class ProgressBar {
+  private lastLine = 0;
+  private drawn = false;
+  constructor(private readonly enabled: boolean) {}
+  update(e: ProgressEvent): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.lastLine < 80 && e.done !== e.total) return;
+    this.lastLine = now;
+    const width = 30;
+    let line: string;
+    if (e.phase === 'transferring' && e.total > 0) {
+      const filled = Math.round((e.done / e.total) * width);
+      line = `${e.step.slice(0, 30)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.done}/${e.total} ${formatBytes(e.bytes)}`;
+    } else line = `${e.step.slice(0, 30)} ${e.message ?? e.phase}`;
+    process.stderr.write(`\r\x1b[2K${line}`);
+    this.drawn = true;
+  }
+  clear(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = -1;
+  do {
+    v /= 1024;
+    u++;
+  } while (v >= 1024 && u < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (/^\d+(\.\d+)?s?$/.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+const COLUMNS: (keyof Counts)[] = ['new', 'changed', 'unchanged', 'removed', 'duplicate', 'rejected'];
+
+export function summaryTable(run: RunRecord): string {
+  const rows: string[][] = [['category', 'label', ...COLUMNS]];
+  const total = emptyCounts();
+  for (const step of run.steps) {
+    for (const category of Object.keys(step.byCategoryLabel).sort()) {
+      for (const label of Object.keys(step.byCategoryLabel[category]).sort()) {
+        const c = step.byCategoryLabel[category][label];
+        rows.push([category, label, ...COLUMNS.map((k) => String(c[k]))]);
+      }
+    }
+  }
+  for (const s of run.steps) for (const k of COLUMNS) total[k] += s.counts[k];
+  rows.push(['total', '', ...COLUMNS.map((k) => String(total[k]))]);
+  return table(rows);
+}
+
+function previewTable(previews: StepPreview[]): string {
+  const out: string[] = [];
+  for (const p of previews) {
+    out.push(`${p.step} (${p.type})`);
+    const rows: string[][] = [['category', 'label', 'samples']];
+    for (const cat of Object.keys(p.byCategoryLabel).sort()) for (const l of Object.keys(p.byCategoryLabel[cat]).sort()) rows.push([cat, l, String(p.byCategoryLabel[cat][l])]);
+    out.push(table(rows));
+    const c = p.counts;
+    out.push(`to download: ${c.new} new, ${c.changed} changed (${formatBytes(c.bytes)}); unchanged ${c.unchanged}; removed ${c.removed}; duplicate ${c.duplicate}; skipped ${c.skipped}; rejected ${c.rejected}`);
+    for (const w of p.warnings) out.push(`warning: ${w}`);
+    for (const it of p.items.filter((i) => i.status === 'rejected').slice(0, 20)) out.push(`rejected: ${JSON.stringify(it.key)}: ${it.reason}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function requireFile(a: Args): string {
+  if (!a.file) throw new UsageError(`${a.command} needs a pipeline file: data-pipelines ${a.command} FILE`);
+  return a.file;
+}
+
+function out(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+}
+
+function exitForRun(run: RunRecord): number {
+  switch (run.status) {
+    case 'success':
+      return run.counts.rejected || run.counts.checklistFailed ? EXIT.partial : EXIT.ok;
+    case 'partial':
+      return EXIT.partial;
+    case 'cancelled':
+      return EXIT.cancelled;
+    default:
+      return EXIT.failed;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`data-pipelines: ${errorMessage(err)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (!a.command || a.command === 'help') {
+    (a.command ? process.stdout : process.stderr).write(USAGE);
+    return a.command ? EXIT.ok : EXIT.usage;
+  }
+  const logger = stderrLogger(a);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.cancelled);
+    process.stderr.write('\nCancelling… (press Ctrl-C again to stop at once)\n');
+    controller.abort(new Error('cancelled'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    switch (a.command) {
+      case 'validate': {
+        const file = requireFile(a);
+        const loaded = loadPipelineFile(file);
+        if (a.json) out(JSON.stringify({ file, valid: !!loaded.pipeline, problems: loaded.problems }, null, 2));
+        else {
+          for (const p of loaded.problems) out(formatProblem(file, p));
+          if (!loaded.problems.length) process.stderr.write(`${file}: ok\n`);
+        }
+        return loaded.pipeline ? EXIT.ok : EXIT.failed;
+      }
+      case 'preview':
+      case 'verify':
+      case 'run': {
+        const file = requireFile(a);
+        const loaded = loadPipelineFile(file);
+        if (!loaded.pipeline) {
+          for (const p of loaded.problems) process.stderr.write(formatProblem(file, p) + '\n');
+          process.stderr.write(`${file}: the pipeline is invalid; nothing was run.\n`);
+          if (a.json) out(JSON.stringify({ file, valid: false, problems: loaded.problems }));
+          return EXIT.failed;
+        }
+        for (const p of loaded.problems) if (!a.json && !a.quiet) process.stderr.write(formatProblem(file, p) + '\n');
+        const bar = new ProgressBar(!a.json && !a.quiet && !!process.stderr.isTTY);
+        const common = { signal: controller.signal, logger, steps: a.steps, concurrency: a.concurrency, onProgress: (e: ProgressEvent) => bar.update(e) };
+        if (a.command === 'preview') {
+          const previews = await previewPipeline(loaded, common);
+          bar.clear();
+          if (a.json) out(JSON.stringify({ pipeline: loaded.pipeline.name, dataset: loaded.datasetDir, steps: previews }));
+          else out(previewTable(previews));
+          return EXIT.ok;
+        }
+        if (a.command === 'verify') {
+          const results = await verifyPipeline(loaded, common);
+          if (a.json) out(JSON.stringify({ pipeline: loaded.pipeline.name, steps: results }, null, 2));
+          else {
+            if (!results.length) out('No import steps to verify.');
+            for (const r of results) {
+              out(`${r.result.ok ? 'ok  ' : 'FAIL'} ${r.step} (${r.type})${r.result.credentialSource ? ` [credentials: ${r.result.credentialSource}]` : ''}`);
+              out(`     ${r.result.detail}${r.result.code && !r.result.ok ? ` (${r.result.code})` : ''}`);
+              for (const f of r.result.sampleFiles.slice(0, 10)) out(`     ${f.folder ? f.folder + '/' : ''}${f.name}  ${formatBytes(f.size)}`);
+            }
+          }
+          return results.every((r) => r.result.ok) ? EXIT.ok : EXIT.failed;
+        }
+        const run = await runPipeline(loaded, { ...common, trigger: 'cli', dryRun: a.dryRun });
+        bar.clear();
+        if (a.json) out(JSON.stringify(run));
+        else if (!a.quiet) {
+          out(`${run.pipeline}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${((run.durationMs ?? 0) / 1000).toFixed(1)} s, run ${run.id}`);
+          out(summaryTable(run));
+          for (const s of run.steps) {
+            if (s.message) out(`${s.name}: ${s.message}`);
+            for (const w of s.warnings) out(`warning: ${s.name}: ${w}`);
+            for (const e of s.errors) out(`error: ${s.name}: ${e}`);
+            for (const p of s.problems.slice(0, 20)) out(`problem: ${JSON.stringify(p.key)}: ${p.reason}`);
+          }
+          if (run.error) out(`error: ${run.error}`);
+          out(`dataset: ${path.relative(process.cwd(), loaded.datasetDir) || '.'}`);
+        }
+        return exitForRun(run);
+      }
+      case 'runs': {
+        const file = requireFile(a);
+        const loaded = loadPipelineFile(file);
+        const runs = listRuns(loaded.datasetDir, a.limit ?? 50);
+        if (a.json) out(JSON.stringify(runs));
+        else if (!runs.length) out('No runs yet. Start one with: data-pipelines run ' + file);
+        else {
+          const rows = [['id', 'trigger', 'status', 'started', 'duration', 'new', 'changed', 'rejected']];
+          for (const r of runs) rows.push([r.id, r.trigger, r.status, r.startedAt, `${((r.durationMs ?? 0) / 1000).toFixed(1)}s`, String(r.counts.new), String(r.counts.changed), String(r.counts.rejected)]);
+          out(table(rows));
+        }
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`unknown command "${a.command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`data-pipelines: ${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof DatasetLockedError) {
+      process.stderr.write(`data-pipelines: ${err.message}\n`);
+      return EXIT.locked;
+    }
+    if (controller.signal.aborted) return EXIT.cancelled;
+    process.stderr.write(`data-pipelines: ${errorMessage(err)}\n`);
+    return EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`data-pipelines: ${errorMessage(err)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

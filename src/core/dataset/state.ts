@@ -1,0 +1,133 @@
+// What was synced: one entry per source object. Kept as a snapshot plus an append-only journal,
+// so recording one file costs one small append and a run killed at any moment loses at most the
+// last few records (their files are re-fetched to the same paths, never doubled).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Category } from '../types';
+
+export const META_DIR = '.dsp';
+
+export interface StateEntry {
+  source: string;
+  key: string;
+  version: string;
+  size: number;
+  /** MD5 of the content, hex. */
+  hash?: string;
+  /** Relative to the dataset; null when nothing is stored locally (duplicate, failed checklist). */
+  path: string | null;
+  label: string | null;
+  category: Category | null;
+  status: 'synced' | 'duplicate' | 'failed';
+  reason?: string;
+  syncedAt: string;
+}
+
+type JournalLine = { op: 'set'; e: StateEntry } | { op: 'del'; source: string; key: string };
+
+const id = (source: string, key: string) => `${source}\u0000${key}`;
+
+export function metaDir(datasetDir: string): string {
+  return path.join(datasetDir, META_DIR);
+}
+
+export class SyncState {
+  private readonly entries = new Map<string, StateEntry>();
+  private pending: string[] = [];
+  private journalFd: number | undefined;
+
+  private constructor(private readonly dir: string) {}
+
+  static load(datasetDir: string): SyncState {
+    const s = new SyncState(metaDir(datasetDir));
+    const snap = path.join(s.dir, 'state.json');
+    try {
+      const data = JSON.parse(fs.readFileSync(snap, 'utf8')) as { version: number; entries: StateEntry[] };
+      for (const e of data.entries ?? []) s.entries.set(id(e.source, e.key), e);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The sync state ${snap} is unreadable (${(err as Error).message}). Move it away to start a full re-sync.`);
+    }
+    let journal = '';
+    try {
+      journal = fs.readFileSync(path.join(s.dir, 'state.journal'), 'utf8');
+    } catch {
+      /* no journal */
+    }
+    for (const line of journal.split('\n')) {
+      if (!line) continue;
+      let j: JournalLine;
+      try {
+        j = JSON.parse(line) as JournalLine;
+      } catch {
+        continue; // a line cut short by a crash: its file is simply fetched again
+      }
+      if (j.op === 'set') s.entries.set(id(j.e.source, j.e.key), j.e);
+      else s.entries.delete(id(j.source, j.key));
+    }
+    return s;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(source: string, key: string): StateEntry | undefined {
+    return this.entries.get(id(source, key));
+  }
+
+  all(): IterableIterator<StateEntry> {
+    return this.entries.values();
+  }
+
+  forSource(source: string): StateEntry[] {
+    const out: StateEntry[] = [];
+    for (const e of this.entries.values()) if (e.source === source) out.push(e);
+    return out;
+  }
+
+  set(e: StateEntry): void {
+    this.entries.set(id(e.source, e.key), e);
+    this.pending.push(JSON.stringify({ op: 'set', e }));
+    if (this.pending.length >= 256) this.flush();
+  }
+
+  delete(source: string, key: string): void {
+    if (this.entries.delete(id(source, key))) {
+      this.pending.push(JSON.stringify({ op: 'del', source, key }));
+      if (this.pending.length >= 256) this.flush();
+    }
+  }
+
+  /** Appends pending records to the journal. */
+  flush(): void {
+    if (!this.pending.length) return;
+    if (this.journalFd === undefined) {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.journalFd = fs.openSync(path.join(this.dir, 'state.journal'), 'a');
+    }
+    fs.writeSync(this.journalFd, this.pending.join('\n') + '\n');
+    this.pending = [];
+  }
+
+  /** Writes a fresh snapshot atomically and empties the journal. */
+  compact(): void {
+    this.flush();
+    fs.mkdirSync(this.dir, { recursive: true });
+    const snap = path.join(this.dir, 'state.json');
+    const tmp = `${snap}.tmp-${process.pid}`;
+    const entries = [...this.entries.values()].sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : 1));
+    fs.writeFileSync(tmp, JSON.stringify({ version: 1, entries }));
+    fs.renameSync(tmp, snap);
+    if (this.journalFd !== undefined) {
+      fs.closeSync(this.journalFd);
+      this.journalFd = undefined;
+    }
+    fs.rmSync(path.join(this.dir, 'state.journal'), { force: true });
+  }
+
+  close(): void {
+    this.flush();
+    if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
+    this.journalFd = undefined;
+  }
+}

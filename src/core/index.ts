@@ -1,0 +1,11 @@
+// The engine's public surface, shared by the CLI and the editor.
+export * from './types';
+export * from './pipeline/model';
+export { loadPipelineFile, loadPipelineText, formatProblem, type LoadedPipeline } from './pipeline/validate';
+export { envResolver, parseRef, resolveValue, MissingSecretError, type Resolver, type SecretLookup } from './pipeline/refs';
+export { previewPipeline, verifyPipeline, runPipeline, type EngineOptions, type RunOptions, type StepVerification } from './run/engine';
+export { listRuns, getRun, runsDir } from './run/history';
+export { DatasetLockedError } from './dataset/lock';
+export { parseCron, nextCronRun } from './schedule/cron';
+export { parseInterval } from './schedule/interval';
+export { UserError } from './util/errors';

@@ -1,0 +1,116 @@
+// The pipeline file's shape after validation. Field names follow Edge Impulse's pipeline JSON.
+import type { CategoryRule, LabelStrategy } from '../types';
+
+export type ImportType = 's3-to-project' | 'gcs-to-project' | 'azure-to-project' | 'folder-to-project';
+export const IMPORT_TYPES: readonly ImportType[] = ['s3-to-project', 'gcs-to-project', 'azure-to-project', 'folder-to-project'];
+
+export interface ImportCommon {
+  path: string;
+  category?: CategoryRule;
+  labelStrategy?: LabelStrategy;
+  label?: string;
+  splitRatio?: number;
+  include?: string[];
+  exclude?: string[];
+  deleteRemoved?: boolean;
+  allowDuplicates?: boolean;
+  concurrency?: number;
+}
+
+export interface S3Block extends ImportCommon {
+  type: 's3-to-project';
+  endpoint?: string;
+  region?: string;
+  accessKey?: string;
+  secretKey?: string;
+  secretKeyEncrypted?: string;
+  sessionToken?: string;
+  profile?: string;
+  requesterPays?: boolean;
+  forcePathStyle?: boolean;
+}
+
+export interface GcsBlock extends ImportCommon {
+  type: 'gcs-to-project';
+  projectId?: string;
+  keyFile?: string;
+  credentials?: string;
+  apiEndpoint?: string;
+}
+
+export interface AzureBlock extends ImportCommon {
+  type: 'azure-to-project';
+  accountName?: string;
+  accountKey?: string;
+  sasToken?: string;
+  connectionString?: string;
+  endpoint?: string;
+}
+
+export interface FolderBlock extends ImportCommon {
+  type: 'folder-to-project';
+}
+
+export type ImportBlock = S3Block | GcsBlock | AzureBlock | FolderBlock;
+
+export interface ActionBlock {
+  type: 'project-action';
+  refreshDataExplorer?: boolean;
+  retrainModel?: boolean;
+  createVersion?: boolean;
+  buildBinary?: 'zip';
+  buildBinaryModelType?: 'int8' | 'float32';
+  trainCommand?: string;
+  modelPath?: string;
+}
+
+export interface CustomBlock {
+  command: string;
+  cwd?: string;
+  timeoutSeconds?: number;
+  env?: Record<string, string>;
+}
+
+export interface Step {
+  name: string;
+  enabled?: boolean;
+  builtinTransformationBlock?: ImportBlock | ActionBlock;
+  transformationBlock?: CustomBlock;
+  transformationBlockId?: number;
+  parameters?: Record<string, unknown>;
+}
+
+export interface Pipeline {
+  name: string;
+  description?: string;
+  dataset?: string;
+  intervalStr?: string;
+  schedule?: string;
+  notificationWebhook?: string;
+  emailRecipients?: string[];
+  whenToEmail?: 'always' | 'on_new_data' | 'never';
+  steps: Step[];
+}
+
+export function isImportBlock(b: unknown): b is ImportBlock {
+  return !!b && typeof b === 'object' && (IMPORT_TYPES as readonly string[]).includes((b as { type?: string }).type ?? '');
+}
+
+export function isActionBlock(b: unknown): b is ActionBlock {
+  return !!b && typeof b === 'object' && (b as { type?: string }).type === 'project-action';
+}
+
+/** Fields whose value is a secret: only ${secret:…}/${env:…} references are allowed there. */
+export const SECRET_FIELDS = ['secretKey', 'sessionToken', 'accountKey', 'sasToken', 'connectionString', 'credentials'] as const;
+
+export type StepKind = 'import' | 'action' | 'custom';
+
+export function stepKind(step: Step): StepKind {
+  if (isImportBlock(step.builtinTransformationBlock)) return 'import';
+  if (isActionBlock(step.builtinTransformationBlock)) return 'action';
+  return 'custom';
+}
+
+export function stepType(step: Step): string {
+  return step.builtinTransformationBlock?.type ?? 'transformation-block';
+}

@@ -1,0 +1,243 @@
+// The entry points the CLI and the editor call: preview, verify and run a loaded pipeline.
+import * as path from 'node:path';
+import { acquireLock } from '../dataset/lock';
+import { writeInfoLabels } from '../dataset/infoLabels';
+import { SyncState } from '../dataset/state';
+import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Step } from '../pipeline/model';
+import { envResolver, type Resolver } from '../pipeline/refs';
+import type { LoadedPipeline } from '../pipeline/validate';
+import { createSource, type SourceContext } from '../sources';
+import { emptyCounts, silentLogger, type Counts, type Logger, type ProgressEvent, type RunRecord, type Source, type SourceObject, type StepPreview, type StepResult, type Trigger, type VerifyResult } from '../types';
+import { errorMessage, UserError } from '../util/errors';
+import { runActionStep, runCustomStep } from './actions';
+import { clearTemp, executeStep } from './execute';
+import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
+import { PathClaims, planStep } from './plan';
+
+export interface EngineOptions {
+  signal?: AbortSignal;
+  logger?: Logger;
+  resolver?: Resolver;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Only these steps (by name). */
+  steps?: string[];
+  /** Overrides every step's concurrency. */
+  concurrency?: number;
+  /** For tests and embedding: how sources are made. */
+  sourceFactory?: (block: ImportBlock, ctx: SourceContext) => Promise<Source>;
+}
+
+export interface RunOptions extends EngineOptions {
+  trigger: Trigger;
+  dryRun?: boolean;
+  /** Called once the run record exists (status running). */
+  onStart?: (run: RunRecord) => void;
+}
+
+function requirePipeline(loaded: LoadedPipeline) {
+  if (!loaded.pipeline) {
+    const first = loaded.problems.find((p) => p.severity === 'error');
+    throw new UserError(`The pipeline file has errors; fix them first (run "data-pipelines validate ${loaded.file}").${first ? ` First: line ${first.range.line}: ${first.message}` : ''}`, 'invalid-pipeline');
+  }
+  return loaded.pipeline;
+}
+
+function selectedSteps(steps: Step[], only?: string[]): Step[] {
+  if (!only?.length) return steps.filter((s) => s.enabled !== false);
+  const missing = only.filter((n) => !steps.some((s) => s.name === n));
+  if (missing.length) throw new UserError(`No step named ${missing.map((m) => `"${m}"`).join(', ')}. Steps: ${steps.map((s) => `"${s.name}"`).join(', ')}.`, 'unknown-step');
+  return steps.filter((s) => only.includes(s.name));
+}
+
+function contextFor(loaded: LoadedPipeline, step: Step, o: EngineOptions): SourceContext {
+  return { baseDir: path.dirname(path.resolve(loaded.file)), datasetDir: loaded.datasetDir, resolver: o.resolver ?? envResolver(), logger: o.logger ?? silentLogger, step: step.name };
+}
+
+async function listAll(source: Source, step: string, o: EngineOptions): Promise<SourceObject[]> {
+  const out: SourceObject[] = [];
+  let last = 0;
+  for await (const obj of source.list(o.signal)) {
+    out.push(obj);
+    if (o.onProgress && out.length - last >= 1000) {
+      last = out.length;
+      o.onProgress({ step, phase: 'listing', done: out.length, total: 0, bytes: 0, message: `listed ${out.length} objects` });
+    }
+  }
+  o.onProgress?.({ step, phase: 'listing', done: out.length, total: out.length, bytes: 0, message: `listed ${out.length} objects` });
+  return out;
+}
+
+/** What a run would do, without writing anything. */
+export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions = {}): Promise<StepPreview[]> {
+  const pipeline = requirePipeline(loaded);
+  let state: SyncState | undefined;
+  try {
+    state = SyncState.load(loaded.datasetDir);
+  } catch {
+    state = undefined;
+  }
+  const claims = PathClaims.fromState(state);
+  const out: StepPreview[] = [];
+  for (const step of selectedSteps(pipeline.steps, o.steps)) {
+    const block = step.builtinTransformationBlock;
+    if (!isImportBlock(block)) continue;
+    const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+    try {
+      const objects = await listAll(source, step.name, o);
+      out.push(planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims }));
+    } finally {
+      await source.close?.();
+    }
+  }
+  return out;
+}
+
+export interface StepVerification {
+  step: string;
+  type: string;
+  result: VerifyResult;
+}
+
+/** Checks each import step's location and credentials; never throws for a bad bucket or key. */
+export async function verifyPipeline(loaded: LoadedPipeline, o: EngineOptions = {}): Promise<StepVerification[]> {
+  const pipeline = requirePipeline(loaded);
+  const out: StepVerification[] = [];
+  for (const step of selectedSteps(pipeline.steps, o.steps)) {
+    const block = step.builtinTransformationBlock;
+    if (!isImportBlock(block)) continue;
+    let result: VerifyResult;
+    try {
+      const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+      try {
+        result = await source.verify(o.signal);
+      } finally {
+        await source.close?.();
+      }
+    } catch (err) {
+      result = { ok: false, detail: errorMessage(err), code: (err as { code?: string }).code, sampleFiles: [] };
+    }
+    out.push({ step: step.name, type: block.type, result });
+  }
+  return out;
+}
+
+function addCounts(a: Counts, b: Counts): void {
+  for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
+}
+
+/** Runs the pipeline: imports, then actions and custom blocks, in file order. */
+export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promise<RunRecord> {
+  const pipeline = requirePipeline(loaded);
+  const logger = o.logger ?? silentLogger;
+  const steps = selectedSteps(pipeline.steps, o.steps);
+  const datasetDir = loaded.datasetDir;
+  const started = Date.now();
+  const run: RunRecord = {
+    id: newRunId(),
+    pipeline: pipeline.name,
+    pipelineFile: path.resolve(loaded.file),
+    trigger: o.trigger,
+    startedAt: new Date(started).toISOString(),
+    status: 'running',
+    dryRun: !!o.dryRun,
+    steps: [],
+    counts: emptyCounts(),
+  };
+
+  if (o.dryRun) {
+    const previews = await previewPipeline(loaded, o);
+    for (const p of previews) run.steps.push({ name: p.step, type: p.type, status: 'success', counts: p.counts, byCategoryLabel: {}, warnings: p.warnings, errors: [], problems: [], durationMs: 0 });
+    for (const s of run.steps) addCounts(run.counts, s.counts);
+    run.status = 'success';
+    run.endedAt = new Date().toISOString();
+    run.durationMs = Date.now() - started;
+    return run;
+  }
+
+  const release = acquireLock(datasetDir, pipeline.name);
+  let state: SyncState | undefined;
+  try {
+    markAbandoned(datasetDir);
+    saveRun(datasetDir, run);
+    o.onStart?.(run);
+    clearTemp(datasetDir);
+    state = SyncState.load(datasetDir);
+    const claims = PathClaims.fromState(state);
+    logger.info(`Run ${run.id} of "${pipeline.name}" (${o.trigger}) into ${datasetDir}`);
+    for (const step of steps) {
+      if (o.signal?.aborted) break;
+      const stepStarted = Date.now();
+      const block = step.builtinTransformationBlock;
+      let result: StepResult;
+      try {
+        if (isImportBlock(block)) {
+          const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+          try {
+            logger.info(`[${step.name}] listing ${source.id}`);
+            const objects = await listAll(source, step.name, o);
+            const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims });
+            logger.info(`[${step.name}] ${objects.length} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
+            result = await executeStep({
+              source,
+              block,
+              preview,
+              objects: new Map(objects.map((x) => [x.key, x])),
+              state,
+              claims,
+              datasetDir,
+              concurrency: o.concurrency ?? block.concurrency ?? source.defaultConcurrency,
+              signal: o.signal,
+              logger,
+              onProgress: o.onProgress,
+            });
+            for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
+          } finally {
+            await source.close?.();
+          }
+          state.compact();
+          writeInfoLabels(datasetDir, state.all());
+        } else if (isActionBlock(block)) {
+          o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
+          result = await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal });
+        } else {
+          o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
+          result = await runCustomStep(step, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
+        }
+      } catch (err) {
+        if (o.signal?.aborted) {
+          result = { name: step.name, type: stepType(step), status: 'cancelled', counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors: [], problems: [], durationMs: Date.now() - stepStarted };
+        } else {
+          logger.error(`[${step.name}] ${errorMessage(err)}`);
+          result = { name: step.name, type: stepType(step), status: 'failed', counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors: [errorMessage(err)], problems: [], durationMs: Date.now() - stepStarted };
+        }
+      }
+      run.steps.push(result);
+      addCounts(run.counts, result.counts);
+      saveRun(datasetDir, run);
+      if (result.status === 'failed' && isImportBlock(block)) {
+        logger.error(`[${step.name}] failed; later steps are skipped.`);
+        break;
+      }
+    }
+    const statuses = run.steps.map((s) => s.status);
+    run.status = o.signal?.aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
+    if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+  } catch (err) {
+    run.status = o.signal?.aborted ? 'cancelled' : 'failed';
+    run.error = errorMessage(err);
+    logger.error(run.error);
+  } finally {
+    try {
+      state?.compact();
+    } catch (err) {
+      logger.error(`could not save the sync state: ${errorMessage(err)}`);
+    }
+    run.endedAt = new Date().toISOString();
+    run.durationMs = Date.now() - started;
+    saveRun(datasetDir, run);
+    pruneRuns(datasetDir);
+    release();
+  }
+  logger.info(`Run ${run.id} ${run.status} in ${run.durationMs} ms`);
+  return run;
+}

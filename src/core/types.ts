@@ -1,0 +1,160 @@
+// Plain data shared by the engine, the CLI and the editor glue. No behaviour here.
+
+export type Category = 'training' | 'testing';
+export type CategoryRule = 'split' | 'training' | 'testing';
+export type LabelStrategy = 'infer-from-folder-name' | 'infer-from-file-name' | 'keep-unlabeled';
+export type Severity = 'error' | 'warning' | 'info';
+export type Trigger = 'ui' | 'codelens' | 'schedule' | 'api' | 'cli';
+
+/** One object as a source lists it. `key` is the full key in the store; `rel` is relative to the step's prefix. */
+export interface SourceObject {
+  key: string;
+  rel: string;
+  size: number;
+  /** ETag (S3, Azure), generation (GCS), or size+mtime (folder): opaque, compared for equality only. */
+  version: string;
+  lastModified?: string;
+}
+
+export interface VerifyFile {
+  name: string;
+  size: number;
+  folder: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** One sentence for a person: what was checked, or what went wrong and what to do next. */
+  detail: string;
+  /** Where the credentials came from ("static keys from ${secret:AWS_SECRET}", "AWS profile dev", ...). */
+  credentialSource?: string;
+  /** The storage's own error code (NoSuchBucket, InvalidAccessKeyId, ENOTFOUND, ...). */
+  code?: string;
+  sampleFiles: VerifyFile[];
+}
+
+/** A storage backend behind one interface; created per step, used for one run or one preview. */
+export interface Source {
+  readonly kind: string;
+  /** Stable identity of the location (type + bucket/folder + prefix), used to key the sync state. */
+  readonly id: string;
+  list(signal?: AbortSignal): AsyncIterable<SourceObject>;
+  open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  verify(signal?: AbortSignal): Promise<VerifyResult>;
+  /** Suggested number of transfers in flight. */
+  readonly defaultConcurrency: number;
+  close?(): Promise<void>;
+}
+
+export interface Problem {
+  severity: Severity;
+  message: string;
+  /** JSON path into the pipeline document, e.g. ['steps', 0, 'builtinTransformationBlock', 'path']. */
+  path: (string | number)[];
+  /** Zero-based offsets into the file text, and 1-based line/column for people. */
+  range: { offset: number; length: number; line: number; column: number; endLine: number; endColumn: number };
+  /** A machine-readable code so the editor can offer a quick fix. */
+  code?: string;
+  /** Extra data for a quick fix (never a secret value). */
+  data?: Record<string, unknown>;
+}
+
+export type ItemStatus = 'new' | 'changed' | 'unchanged' | 'removed' | 'duplicate' | 'skipped' | 'rejected';
+export type ItemAction = 'download' | 'skip' | 'reject' | 'delete';
+
+export interface PlanItem {
+  key: string;
+  rel: string;
+  size: number;
+  version: string;
+  category: Category | null;
+  label: string | null;
+  /** Relative to the dataset folder, with '/' separators; null when nothing will be written. */
+  path: string | null;
+  status: ItemStatus;
+  action: ItemAction;
+  reason?: string;
+  /** Warnings about this item that still let it sync (collision suffix, file at the root, ...). */
+  warnings?: string[];
+}
+
+export interface Counts {
+  new: number;
+  changed: number;
+  unchanged: number;
+  removed: number;
+  duplicate: number;
+  skipped: number;
+  rejected: number;
+  checklistOk: number;
+  checklistFailed: number;
+  bytes: number;
+}
+
+export function emptyCounts(): Counts {
+  return { new: 0, changed: 0, unchanged: 0, removed: 0, duplicate: 0, skipped: 0, rejected: 0, checklistOk: 0, checklistFailed: 0, bytes: 0 };
+}
+
+export interface StepPreview {
+  step: string;
+  type: string;
+  sourceId: string;
+  items: PlanItem[];
+  counts: Counts;
+  /** category -> label ('(unlabeled)' for none) -> number of samples the dataset will hold. */
+  byCategoryLabel: Record<string, Record<string, number>>;
+  warnings: string[];
+}
+
+export interface ProgressEvent {
+  step: string;
+  phase: 'listing' | 'planning' | 'transferring' | 'action' | 'done';
+  done: number;
+  total: number;
+  bytes: number;
+  message?: string;
+}
+
+export type StepStatus = 'success' | 'partial' | 'failed' | 'cancelled' | 'skipped';
+
+export interface StepResult {
+  name: string;
+  type: string;
+  status: StepStatus;
+  counts: Counts;
+  /** category -> label -> counts of this run. */
+  byCategoryLabel: Record<string, Record<string, Counts>>;
+  warnings: string[];
+  errors: string[];
+  /** Items that were rejected or failed, with reasons (capped). */
+  problems: { key: string; reason: string }[];
+  durationMs: number;
+  message?: string;
+}
+
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'cancelled';
+
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  pipelineFile: string;
+  trigger: Trigger;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  status: RunStatus;
+  dryRun: boolean;
+  steps: StepResult[];
+  counts: Counts;
+  error?: string;
+  notifications?: { kind: 'webhook' | 'email'; ok: boolean; detail: string }[];
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug(msg: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -1,0 +1,39 @@
+// Errors that carry what the user should do next, and whether trying again may help.
+
+export class UserError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A transfer error that is worth retrying (network reset, 5xx, throttling, short body). */
+export class RetryableError extends Error {
+  constructor(message: string, readonly throttled = false, readonly code?: string) {
+    super(message);
+    this.name = 'RetryableError';
+  }
+}
+
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof RetryableError) return true;
+  const e = err as { code?: string; name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'AbortError') return false;
+  if (e?.code && RETRYABLE_CODES.has(e.code)) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status && (status >= 500 || status === 429)) return true;
+  return !!e?.$retryable;
+}
+
+export function isThrottle(err: unknown): boolean {
+  if (err instanceof RetryableError) return err.throttled;
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'SlowDown' || e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 503 || e?.$metadata?.httpStatusCode === 429;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
