@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_CI_STAMP := node_modules/.ci-stamp
 
-.PHONY: all deps build lint unit test demo clean
+.PHONY: all deps build lint unit integration e2e test demo bench ui package clean
 
 all: build
 
@@ -22,7 +22,18 @@ lint: deps
 unit: build
 	npx mocha
 
-test: build lint unit
+# Real S3 server (Ceph RGW from Debian), installed and started by the script, stopped after.
+integration: build
+	bash scripts/test-integration.sh
+
+# Real VS Code (code-server) in headless Chromium.
+e2e: build
+	bash scripts/test-e2e.sh
+
+test: build lint unit integration e2e
+
+bench: build
+	bash bench/run.sh
 
 demo: build
 	bash scripts/demo.sh

@@ -84,15 +84,23 @@ describe('e2e harness smoke: code-server + Chromium', function () {
     workbench = await openWorkbench(server.url, workspace, { trust: true });
   });
 
-  after(async function () {
-    if (this.currentTest?.state === 'failed' || workbench === undefined) {
-      if (server !== undefined) {
-        console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir)}`);
-      }
+  function current(): { server: CodeServer; workbench: Workbench } {
+    if (server === undefined || workbench === undefined) {
+      throw new Error('before() did not finish starting code-server and the workbench');
+    }
+    return { server, workbench };
+  }
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && server !== undefined) {
+      console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir)}`);
       if (workbench !== undefined && workbench.consoleErrors.length > 0) {
         console.error(`--- browser console errors ---\n${workbench.consoleErrors.join('\n')}`);
       }
     }
+  });
+
+  after(async function () {
     await workbench?.close();
     await server?.stop();
     if (tmp !== undefined && process.env.E2E_KEEP_TMP === undefined) {
@@ -101,9 +109,10 @@ describe('e2e harness smoke: code-server + Chromium', function () {
   });
 
   it('activates a real extension and runs its command from the palette', async function () {
-    const { page } = workbench!;
+    const { server, workbench } = current();
+    const { page } = workbench;
     // onStartupFinished: the extension host logs the activation.
-    await waitUntil(() => readExtHostLog(server!.logsDir).includes('e2e-smoke activated'), {
+    await waitUntil(() => readExtHostLog(server.logsDir).includes('e2e-smoke activated'), {
       timeoutMs: 60_000,
       description: 'e2e-smoke activation in the extension host log',
     });
@@ -113,14 +122,14 @@ describe('e2e harness smoke: code-server + Chromium', function () {
     const shot = await screenshot(page, 'smoke-notification');
     assert.ok((await fs.stat(shot)).size > 10_000, 'screenshot should not be empty');
 
-    await waitUntil(() => readExtHostLog(server!.logsDir).includes('e2e-smoke hello command ran'), {
+    await waitUntil(() => readExtHostLog(server.logsDir).includes('e2e-smoke hello command ran'), {
       timeoutMs: 30_000,
       description: 'command log line',
     });
   });
 
   it('opens a workspace file through quick open (ripgrep file search)', async function () {
-    const { page } = workbench!;
+    const { page } = current().workbench;
     await openFile(page, 'demo.pipeline.json');
     await page.locator('.monaco-editor .view-lines').filter({ hasText: '"steps"' }).first().waitFor({ state: 'visible' });
     await screenshot(page, 'smoke-open-file');
