@@ -14,7 +14,7 @@ import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const CHROMIUM_PATH = process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -185,7 +185,6 @@ interface ProfileEntry {
   version: string;
   location: { $mid: 1; scheme: 'file'; path: string };
   relativeLocation: string;
-  metadata?: Record<string, unknown>;
 }
 
 /**
@@ -206,7 +205,6 @@ async function registerInProfile(extensionsDir: string, id: string, version: str
     version,
     location: { $mid: 1, scheme: 'file', path: dest },
     relativeLocation: folderName,
-    metadata: { installedTimestamp: Date.now(), source: 'resource' },
   });
   await fsp.writeFile(profile, JSON.stringify(kept));
 }
@@ -574,13 +572,28 @@ export async function waitForText(page: Page, text: string | RegExp, timeoutMs =
   await page.getByText(text).first().waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
-/** Waits for a notification toast whose message contains `text`. */
-export async function waitForNotification(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<void> {
-  await page
-    .locator('.notifications-toasts .notification-toast .notification-list-item-message')
-    .filter({ hasText: text })
-    .first()
-    .waitFor({ state: 'visible', timeout: timeoutMs });
+/**
+ * Waits for a notification toast whose message contains `text`, and for its slide-in
+ * transition to finish (VS Code then marks it `.notification-fade-in-done`), so that a
+ * screenshot taken next shows it in place. Returns the toast's locator.
+ */
+export async function waitForNotification(page: Page, text: string | RegExp, timeoutMs = 30_000): Promise<Locator> {
+  const toast = page
+    .locator('.notifications-toasts .notification-toast')
+    .filter({ has: page.locator('.notification-list-item-message', { hasText: text }) })
+    .first();
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+  await waitUntil(
+    () =>
+      toast.evaluate(
+        (el) =>
+          el.classList.contains('notification-fade-in-done') ||
+          // With reduced motion there is no transition, hence no transitionend.
+          el.closest('.monaco-workbench')?.classList.contains('reduce-motion') === true,
+      ),
+    { timeoutMs, description: 'notification toast to finish sliding in' },
+  );
+  return toast;
 }
 
 /** Saves a full-window PNG as test-results/e2e/NAME.png; returns its path. */

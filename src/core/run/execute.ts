@@ -3,6 +3,7 @@
 // throttled progress. The state is recorded only after a file is in place.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -126,6 +127,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const onAbort = () => controller.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
+  setMaxListeners(0, signal); // every transfer in flight listens for cancellation
   const tmpBase = tmpDir(datasetDir);
   fs.mkdirSync(tmpBase, { recursive: true });
   const madeDirs = new Set<string>();
