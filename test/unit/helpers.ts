@@ -1,0 +1,59 @@
+// Test helpers: temporary folders, pipeline files, dataset snapshots, and waiting for conditions.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export function tempDir(prefix = 'dsp-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function writeFiles(root: string, files: Record<string, string | Buffer>): void {
+  for (const [rel, data] of Object.entries(files)) {
+    const abs = path.join(root, rel);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, data);
+  }
+}
+
+export function writePipeline(dir: string, body: object, name = 'test.pipeline.json'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, JSON.stringify(body, null, 2));
+  return file;
+}
+
+/** Every file under a folder (except the engine's .dsp), as relative path -> md5. */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of entries) {
+      if (d.name === '.dsp' && rel === '') continue;
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(path.join(dir, d.name), r);
+      else out[r] = createHash('md5').update(fs.readFileSync(path.join(dir, d.name))).digest('hex');
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+export function countFiles(root: string): number {
+  return Object.keys(snapshot(root)).length;
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after the timeout. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
