@@ -48,9 +48,11 @@ apt_packages_missing() {
 
 check_version() {
   local out cfg="${TOOLS_DIR}/version-check-config.yaml"
-  # A private --config: otherwise code-server writes ~/.config/code-server/config.yaml.
+  # Private --config and XDG dirs: otherwise even --version writes
+  # ~/.config/code-server/config.yaml and ~/.local/share/code-server/coder-logs.
   [[ -f "$cfg" ]] || printf 'auth: none\n' > "$cfg"
-  out="$(node "${CS_DIR}/out/node/entry.js" --config "$cfg" --version 2>&1)" || { log "$out"; return 1; }
+  out="$(XDG_DATA_HOME="${TOOLS_DIR}/xdg-data" XDG_CONFIG_HOME="${TOOLS_DIR}/xdg-config" \
+    node "${CS_DIR}/out/node/entry.js" --config "$cfg" --version 2>&1)" || { log "$out"; return 1; }
   if ! grep -q "^${CODE_SERVER_VERSION//./\\.} .*with Code" <<<"$out"; then
     log "unexpected version output: $out"
     return 1
@@ -125,21 +127,27 @@ if [[ ! -f "${TOOLS_DIR}/package.json" ]]; then
 EOF
 fi
 
-installed_cs_version="$(node -p "try{require('${CS_DIR}/package.json').version}catch{''}" 2>/dev/null || true)"
-if [[ "$installed_cs_version" != "$CODE_SERVER_VERSION" ]]; then
-  log "npm: installing code-server@${CODE_SERVER_VERSION} (scripts disabled)"
-  (cd "$TOOLS_DIR" && npm install --ignore-scripts --save-exact "code-server@${CODE_SERVER_VERSION}")
-else
-  log "code-server@${CODE_SERVER_VERSION} package already present"
-fi
+# Always run (cheap when up to date): also repairs an interrupted earlier install.
+log "npm: installing code-server@${CODE_SERVER_VERSION} (scripts disabled)"
+(cd "$TOOLS_DIR" && npm install --ignore-scripts --save-exact "code-server@${CODE_SERVER_VERSION}")
 [[ -f "${CS_DIR}/out/node/entry.js" ]] || die "code-server entry.js missing after npm install"
 
 # ---- the manual equivalent of code-server's postinstall
 log "npm: installing VS Code server dependencies in lib/vscode"
 (cd "$VSCODE_DIR" && npm install --omit=dev --ignore-scripts)
 
+# build-from-source: kerberos (prebuild-install) and argon2 (node-pre-gyp) would first
+# try to download binaries from GitHub, which is unreachable here; compile directly.
+# Not for @parcel/watcher: with it, it compiles instead of using its platform package.
+# (npm 11 warns "Unknown env config build-from-source": harmless, the scripts read the env.)
 log "npm: rebuilding native modules: ${VSCODE_NATIVE_MODULES[*]}"
-(cd "$VSCODE_DIR" && npm rebuild --foreground-scripts "${VSCODE_NATIVE_MODULES[@]}")
+for m in "${VSCODE_NATIVE_MODULES[@]}"; do
+  if [[ "$m" == "@parcel/watcher" ]]; then
+    (cd "$VSCODE_DIR" && npm rebuild --foreground-scripts "$m")
+  else
+    (cd "$VSCODE_DIR" && npm_config_build_from_source=true npm rebuild --foreground-scripts "$m")
+  fi
+done
 
 log "node-gyp: building node-pty"
 (cd "${VSCODE_DIR}/node_modules/node-pty" && node "$NODE_GYP" rebuild --nodedir="$NODEDIR" -j "$JOBS")
@@ -155,7 +163,7 @@ log "npm: installing built-in extensions' dependencies"
 (cd "${VSCODE_DIR}/extensions" && npm install --omit=dev --ignore-scripts)
 
 log "npm: rebuilding argon2"
-(cd "$TOOLS_DIR" && npm rebuild --foreground-scripts argon2)
+(cd "$TOOLS_DIR" && npm_config_build_from_source=true npm rebuild --foreground-scripts argon2)
 
 # ---------------------------------------------------------------- verify
 # npm may skip install scripts by policy without failing; check the binaries exist.

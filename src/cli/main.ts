@@ -1,5 +1,8 @@
 // data-pipelines: the headless command over the same engine the editor uses.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { findPipelineFiles, generateApiKey, pipelineId, startApiServer } from '../core/api/server';
 import {
   DatasetLockedError,
   emptyCounts,
@@ -8,6 +11,7 @@ import {
   loadPipelineFile,
   previewPipeline,
   runPipeline,
+  smtpFromEnv,
   verifyPipeline,
   type Counts,
   type Logger,
@@ -34,6 +38,9 @@ Commands:
   verify FILE [--step NAME]     check each import step's location and credentials
   run FILE [--dry-run]          sync the dataset and run the post-sync actions
   runs FILE [--json]            the run history (newest first)
+  serve [DIR|FILE…]             run pipelines on their schedules and serve the local API
+                                (--port 8787, --host 127.0.0.1, --no-schedule); API key from
+                                DSP_API_KEY or ~/.config/data-pipelines/api-key (created once)
 
 Options:
   --json              print exactly one JSON document on stdout
@@ -44,6 +51,8 @@ Options:
   --verbose           debug log lines on stderr
 
 Secrets: \${secret:NAME} and \${env:VAR} in the pipeline file are read from the environment.
+Email reports: DSP_SMTP_URL=smtp://user:pass@host:587 (or DSP_SMTP_HOST, DSP_SMTP_PORT,
+DSP_SMTP_USER, DSP_SMTP_PASS, DSP_SMTP_SECURE) and DSP_SMTP_FROM.
 
 Exit codes:
   0    success
@@ -64,12 +73,16 @@ interface Args {
   steps: string[];
   concurrency?: number;
   limit?: number;
+  files: string[];
+  port?: number;
+  host?: string;
+  schedule: boolean;
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [] };
+  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
@@ -88,12 +101,19 @@ export function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(n) || n < 1 || n > 512) throw new UsageError('--concurrency takes a whole number from 1 to 512');
       a.concurrency = n;
     } else if (x === '--limit') a.limit = Number(value());
+    else if (x === '--port') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError('--port takes a port number');
+      a.port = n;
+    } else if (x === '--host') a.host = value();
+    else if (x === '--no-schedule') a.schedule = false;
     else if (x === '--help' || x === '-h') a.command = 'help';
     else if (x.startsWith('-')) throw new UsageError(`unknown option ${x}`);
     else positional.push(x);
   }
   a.command ??= positional[0];
   a.file = positional[1];
+  a.files = positional.slice(1);
   return a;
 }
 
@@ -201,6 +221,38 @@ function exitForRun(run: RunRecord): number {
   }
 }
 
+function apiKeyFor(env: NodeJS.ProcessEnv): { key: string; where: string } {
+  if (env.DSP_API_KEY) return { key: env.DSP_API_KEY, where: 'the DSP_API_KEY environment variable' };
+  const file = path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'data-pipelines', 'api-key');
+  try {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    if (key) return { key, where: file };
+  } catch {
+    /* created below */
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const key = generateApiKey();
+  fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+  return { key, where: file };
+}
+
+async function serve(a: Args, logger: Logger, signal: AbortSignal): Promise<number> {
+  const roots = a.files.length ? a.files : ['.'];
+  const files = findPipelineFiles(roots);
+  if (!files.length) throw new UsageError(`no *.pipeline.json files found in ${roots.join(', ')}`);
+  const root = fs.existsSync(roots[0]) && fs.statSync(roots[0]).isDirectory() ? path.resolve(roots[0]) : path.dirname(path.resolve(roots[0]));
+  const { key, where } = apiKeyFor(process.env);
+  const verbose: Logger = { ...logger, info: (m) => !a.quiet && process.stderr.write(`info  ${m}\n`) };
+  const server = await startApiServer({ files, root, apiKey: key, host: a.host, port: a.port ?? 8787, schedule: a.schedule, logger: verbose, notify: { smtp: smtpFromEnv(process.env) } });
+  const first = pipelineId(root, files[0]);
+  out(`Serving ${files.length} pipeline(s) on ${server.url} (API key in ${where}).`);
+  for (const e of server.scheduler?.list() ?? []) out(`  ${pipelineId(root, e.file)}: ${e.error ?? (e.nextRunAt ? `next run ${e.nextRunAt.toISOString()}` : 'no schedule')}`);
+  out(`Run one from code:\n  curl -X POST -H "x-api-key: $KEY" '${server.url}/api/pipelines/${encodeURIComponent(first)}/run?wait=1'`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await server.close();
+  return EXIT.ok;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let a: Args;
   try {
@@ -270,7 +322,7 @@ export async function main(argv: string[]): Promise<number> {
           }
           return results.every((r) => r.result.ok) ? EXIT.ok : EXIT.failed;
         }
-        const run = await runPipeline(loaded, { ...common, trigger: 'cli', dryRun: a.dryRun });
+        const run = await runPipeline(loaded, { ...common, trigger: 'cli', dryRun: a.dryRun, notify: { smtp: smtpFromEnv(process.env) } });
         bar.clear();
         if (a.json) out(JSON.stringify(run));
         else if (!a.quiet) {
@@ -283,6 +335,7 @@ export async function main(argv: string[]): Promise<number> {
             for (const p of s.problems.slice(0, 20)) out(`problem: ${JSON.stringify(p.key)}: ${p.reason}`);
           }
           if (run.error) out(`error: ${run.error}`);
+          for (const n of run.notifications ?? []) out(`${n.ok ? 'sent' : 'not sent'}: ${n.kind}: ${n.detail}`);
           out(`dataset: ${path.relative(process.cwd(), loaded.datasetDir) || '.'}`);
         }
         return exitForRun(run);
@@ -300,6 +353,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return EXIT.ok;
       }
+      case 'serve':
+        return await serve(a, logger, controller.signal);
       default:
         throw new UsageError(`unknown command "${a.command}"`);
     }

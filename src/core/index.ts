@@ -9,3 +9,4 @@ export { DatasetLockedError } from './dataset/lock';
 export { parseCron, nextCronRun } from './schedule/cron';
 export { parseInterval } from './schedule/interval';
 export { UserError } from './util/errors';
+export { notifyRun, smtpFromEnv, runReport, redactUrl, type NotifyOptions, type SmtpConfig, type RunReport } from './notify';

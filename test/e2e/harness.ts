@@ -536,9 +536,24 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   const row = widget
     .locator('.monaco-list-row.focused .label-name')
     .filter({ hasText: new RegExp(`^${escapeRegExp(title)}$`) });
-  await row.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  await waitForPick(page, row, `command "${title}" in the command palette`, timeoutMs);
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/** Waits for the wanted quick-input row; on failure closes the widget and lists what it showed. */
+async function waitForPick(page: Page, row: Locator, what: string, timeoutMs: number): Promise<void> {
+  try {
+    await row.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch (err) {
+    const shown = await page
+      .locator(`${QUICK_INPUT} .monaco-list-row`)
+      .evaluateAll((rows) => rows.slice(0, 10).map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''))
+      .catch(() => [] as string[]);
+    await page.keyboard.press('Escape').catch(() => undefined);
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`Did not find ${what} within ${timeoutMs} ms (${message}). Rows shown: ${JSON.stringify(shown)}`);
+  }
 }
 
 /**
@@ -557,7 +572,7 @@ export async function openFile(page: Page, relPath: string, timeoutMs = 30_000):
   if (dir !== '.' && dir !== '') {
     row = row.filter({ has: page.locator('.label-description', { hasText: dir }) });
   }
-  await row.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  await waitForPick(page, row, `"${relPath}" in Quick Open`, timeoutMs);
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
   await page

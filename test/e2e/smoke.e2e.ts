@@ -91,16 +91,29 @@ describe('e2e harness smoke: code-server + Chromium', function () {
     return { server, workbench };
   }
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && server !== undefined) {
-      console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir)}`);
-      if (workbench !== undefined && workbench.consoleErrors.length > 0) {
-        console.error(`--- browser console errors ---\n${workbench.consoleErrors.join('\n')}`);
+  function dumpDiagnostics(): void {
+    if (server !== undefined) {
+      console.error(`--- extension host logs (${server.logsDir}) ---\n${readExtHostLog(server.logsDir)}`);
+      console.error(`--- code-server output: ${server.serverLogFile} ---`);
+    }
+    if (workbench !== undefined && workbench.consoleErrors.length > 0) {
+      console.error(`--- browser console errors ---\n${workbench.consoleErrors.join('\n')}`);
+    }
+  }
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      if (workbench !== undefined) {
+        await screenshot(workbench.page, `smoke-failed-${this.currentTest.title}`).catch(() => undefined);
       }
+      dumpDiagnostics();
     }
   });
 
   after(async function () {
+    if (workbench === undefined) {
+      dumpDiagnostics(); // before() failed part-way
+    }
     await workbench?.close();
     await server?.stop();
     if (tmp !== undefined && process.env.E2E_KEEP_TMP === undefined) {

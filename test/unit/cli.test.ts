@@ -133,7 +133,7 @@ describe('CLI', function () {
     // Kill at several points: early, mid-way, late. Each time the process dies with SIGKILL (no cleanup).
     let kills = 0;
     for (const threshold of [1, Math.floor(N / 3), Math.floor((2 * N) / 3)]) {
-      const child = spawn(process.execPath, [CLI, 'run', killed, '--quiet'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'run', killed, '--quiet', '--concurrency', '1'], { stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const reached = await Promise.race([
         waitFor(() => countFiles(ds) >= threshold, `${threshold} files`, 60_000, 2).then(() => true),

@@ -28,12 +28,15 @@ class MemorySource implements Source {
   readonly id = 'memory:test';
   readonly defaultConcurrency = 4;
   opens = 0;
-  constructor(public objects: Map<string, Buffer>) {}
+  constructor(
+    public objects: Map<string, Buffer>,
+    private readonly onOpen?: (n: number) => void,
+  ) {}
   async *list(): AsyncIterable<SourceObject> {
     for (const [key, data] of this.objects) yield { key, rel: key, size: data.length, version: String(data.length) + ':' + data[data.length - 1] };
   }
   async open(obj: SourceObject): Promise<NodeJS.ReadableStream> {
-    this.opens++;
+    this.onOpen?.(++this.opens);
     return Readable.from([this.objects.get(obj.key)!]);
   }
   async verify() {
@@ -210,18 +213,10 @@ describe('engine: hostile keys, cancellation, lock, actions', () => {
     const dir = tempDir();
     const objects = new Map<string, Buffer>();
     for (let i = 0; i < 200; i++) objects.set(`c${i % 3}/${i}.png`, png(i));
-    const src = new MemorySource(objects);
-    const file = writePipeline(dir, { name: 'c', steps: [{ name: 'i', builtinTransformationBlock: { type: 'folder-to-project', path: '.' } }] });
     const controller = new AbortController();
-    const r = await runPipeline(loadPipelineFile(file), {
-      trigger: 'cli',
-      concurrency: 2,
-      signal: controller.signal,
-      sourceFactory: async () => src,
-      onProgress: (e) => {
-        if (e.phase === 'transferring' && e.done >= 20) controller.abort();
-      },
-    });
+    const src = new MemorySource(objects, (n) => n === 20 && controller.abort());
+    const file = writePipeline(dir, { name: 'c', steps: [{ name: 'i', builtinTransformationBlock: { type: 'folder-to-project', path: '.' } }] });
+    const r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', concurrency: 2, signal: controller.signal, sourceFactory: async () => src });
     assert.equal(r.status, 'cancelled');
     assert.ok(r.counts.new < 200);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'dataset', '.dsp', 'tmp')), []);

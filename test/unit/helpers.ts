@@ -43,8 +43,24 @@ export function snapshot(root: string): Record<string, string> {
   return out;
 }
 
+/** Number of files under a folder (except .dsp), without reading them: cheap enough to poll. */
 export function countFiles(root: string): number {
-  return Object.keys(snapshot(root)).length;
+  let n = 0;
+  const walk = (dir: string, top: boolean) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of entries) {
+      if (top && d.name === '.dsp') continue;
+      if (d.isDirectory()) walk(path.join(dir, d.name), false);
+      else n++;
+    }
+  };
+  walk(root, true);
+  return n;
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after the timeout. */

@@ -13,6 +13,7 @@ import { runActionStep, runCustomStep } from './actions';
 import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { PathClaims, planStep } from './plan';
+import { notifyRun, type NotifyOptions } from '../notify';
 
 export interface EngineOptions {
   signal?: AbortSignal;
@@ -32,6 +33,8 @@ export interface RunOptions extends EngineOptions {
   dryRun?: boolean;
   /** Called once the run record exists (status running). */
   onStart?: (run: RunRecord) => void;
+  /** How to send the pipeline's webhook and email; false sends nothing. */
+  notify?: NotifyOptions | false;
 }
 
 function requirePipeline(loaded: LoadedPipeline) {
@@ -239,5 +242,13 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
     release();
   }
   logger.info(`Run ${run.id} ${run.status} in ${run.durationMs} ms`);
+  if (o.notify !== false && (pipeline.notificationWebhook || pipeline.emailRecipients?.length)) {
+    try {
+      run.notifications = await notifyRun(pipeline, run, o.notify ?? {}, logger);
+      saveRun(datasetDir, run);
+    } catch (err) {
+      logger.warn(`notifications failed: ${errorMessage(err)}`);
+    }
+  }
   return run;
 }

@@ -1,0 +1,27 @@
+// Sends a finished run's notifications. Their failure is recorded on the run, never thrown.
+import type { Pipeline } from '../pipeline/model';
+import type { Logger, RunRecord } from '../types';
+import { sendEmail, shouldEmail, type SmtpConfig } from './email';
+import { sendWebhook, type DeliveryResult } from './webhook';
+
+export interface NotifyOptions {
+  smtp?: SmtpConfig;
+  webhookAttempts?: number;
+  webhookBackoffMs?: number;
+}
+
+export async function notifyRun(pipeline: Pipeline, run: RunRecord, opts: NotifyOptions, logger: Logger): Promise<DeliveryResult[]> {
+  const out: DeliveryResult[] = [];
+  const jobs: Promise<DeliveryResult>[] = [];
+  if (pipeline.notificationWebhook) jobs.push(sendWebhook(pipeline.notificationWebhook, run, { attempts: opts.webhookAttempts, backoffMs: opts.webhookBackoffMs }));
+  if (pipeline.emailRecipients?.length && shouldEmail(pipeline.whenToEmail, run)) jobs.push(sendEmail(opts.smtp, pipeline.emailRecipients, run));
+  for (const r of await Promise.allSettled(jobs)) {
+    const d: DeliveryResult = r.status === 'fulfilled' ? r.value : { kind: 'webhook', ok: false, detail: String(r.reason) };
+    (d.ok ? logger.info : logger.warn)(`notification (${d.kind}): ${d.detail}`);
+    out.push(d);
+  }
+  return out;
+}
+
+export { smtpFromEnv, type SmtpConfig } from './email';
+export { redactUrl, runReport, type RunReport } from './report';

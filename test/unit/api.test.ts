@@ -1,0 +1,138 @@
+// Running pipelines from code (the local API with an API key) and on a schedule.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { findPipelineFiles, pipelineId, startApiServer } from '../../src/core/api/server';
+import { nextRunTime, Scheduler, type SchedulerClock } from '../../src/core/schedule/scheduler';
+import { silentLogger } from '../../src/core';
+import { makePng } from '../../src/demo/images';
+import { tempDir, waitFor, writeFiles, writePipeline } from './helpers';
+
+function workspace() {
+  const dir = tempDir('dsp-api-');
+  writeFiles(path.join(dir, 'src'), { 'cars/a.png': makePng(2, 2, () => [1, 2, 3]), 'dogs/b.png': makePng(2, 2, () => [4, 5, 6]) });
+  writePipeline(path.join(dir), { name: 'Cars', intervalStr: '1d', steps: [{ name: 'i', builtinTransformationBlock: { type: 'folder-to-project', path: 'src' } }] }, 'cars.pipeline.json');
+  writeFiles(dir, { 'nested/other.pipeline.json': JSON.stringify({ name: 'Other', steps: [] }) });
+  return dir;
+}
+
+describe('local API', function () {
+  this.timeout(30_000);
+  const KEY = 'test-key-0123456789';
+
+  it('finds pipelines, refuses a missing or wrong key, runs one with ?wait=1 and lists its runs', async () => {
+    const dir = workspace();
+    const files = findPipelineFiles([dir]);
+    assert.deepEqual(files.map((f) => pipelineId(dir, f)), ['cars', 'nested/other']);
+    const api = await startApiServer({ files, root: dir, apiKey: KEY, port: 0, logger: silentLogger });
+    try {
+      assert.equal((await fetch(`${api.url}/api/pipelines`)).status, 401);
+      assert.equal((await fetch(`${api.url}/api/pipelines`, { headers: { 'x-api-key': 'nope' } })).status, 401);
+      const list = await (await fetch(`${api.url}/api/pipelines`, { headers: { 'x-api-key': KEY } })).json();
+      assert.equal(list.length, 2);
+      const cars = list.find((p: { id: string }) => p.id === 'cars');
+      assert.equal(cars.name, 'Cars');
+      assert.ok(cars.nextRunAt, 'scheduled pipelines show their next run');
+      const r = await fetch(`${api.url}/api/pipelines/cars/run?wait=1`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+      assert.equal(r.status, 200);
+      const run = await r.json();
+      assert.equal(run.trigger, 'api');
+      assert.equal(run.status, 'success');
+      assert.equal(run.counts.new, 2);
+      const runs = await (await fetch(`${api.url}/api/pipelines/cars/runs`, { headers: { 'x-api-key': KEY } })).json();
+      assert.equal(runs[0].id, run.id);
+      const one = await (await fetch(`${api.url}/api/pipelines/cars/runs/${run.id}`, { headers: { 'x-api-key': KEY } })).json();
+      assert.equal(one.id, run.id);
+      const nested = await fetch(`${api.url}/api/pipelines/${encodeURIComponent('nested/other')}/runs`, { headers: { 'x-api-key': KEY } });
+      assert.equal(nested.status, 200);
+      const missing = await fetch(`${api.url}/api/pipelines/nope/run`, { method: 'POST', headers: { 'x-api-key': KEY } });
+      assert.equal(missing.status, 404);
+      assert.match((await missing.json()).error, /GET \/api\/pipelines lists them/);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a run started without waiting answers 202 with its id and finishes in the background', async () => {
+    const dir = workspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    try {
+      const r = await fetch(`${api.url}/api/pipelines/cars/run`, { method: 'POST', headers: { 'x-api-key': KEY } });
+      assert.equal(r.status, 202);
+      const { runId } = await r.json();
+      const done = await waitFor(async () => {
+        const rec = await (await fetch(`${api.url}/api/pipelines/cars/runs/${runId}`, { headers: { 'x-api-key': KEY } })).json();
+        return rec.status !== 'running' ? rec : undefined;
+      }, 'the run to finish');
+      assert.equal(done.status, 'success');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('scheduler', () => {
+  class FakeClock implements SchedulerClock {
+    t = new Date(2026, 0, 1, 12, 0, 0);
+    timers: { at: number; fn: () => void; id: number }[] = [];
+    private n = 0;
+    now = () => new Date(this.t);
+    setTimer = (fn: () => void, ms: number) => {
+      const id = ++this.n;
+      this.timers.push({ at: this.t.getTime() + ms, fn, id });
+      return id;
+    };
+    clearTimer = (h: unknown) => {
+      this.timers = this.timers.filter((x) => x.id !== h);
+    };
+    /** Moves time to the next timer and fires it. */
+    advance(): void {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers.shift()!;
+      this.t = new Date(next.at);
+      next.fn();
+    }
+  }
+
+  it('computes next runs for intervals and cron', () => {
+    const now = new Date(2026, 0, 1, 12, 0);
+    assert.equal(nextRunTime({ intervalStr: '15m' }, undefined, now)!.getTime(), now.getTime() + 15 * 60_000);
+    assert.equal(nextRunTime({ intervalStr: '1h' }, new Date(now.getTime() - 30 * 60_000), now)!.getTime(), now.getTime() + 30 * 60_000);
+    assert.equal(nextRunTime({ intervalStr: '1h' }, new Date(now.getTime() - 3 * 3_600_000), now)!.getTime(), now.getTime(), 'overdue runs go now');
+    assert.equal(nextRunTime({ schedule: '0 3 * * *' }, undefined, now)!.getHours(), 3);
+    assert.equal(nextRunTime({}, undefined, now), undefined);
+  });
+
+  it('fires on schedule, never overlaps a run still going, and re-arms after each run', async () => {
+    const dir = workspace();
+    const clock = new FakeClock();
+    const started: Date[] = [];
+    let finish: (() => void) | undefined;
+    const warnings: string[] = [];
+    const s = new Scheduler(
+      async () => {
+        started.push(clock.now());
+        await new Promise<void>((r) => (finish = r));
+      },
+      { ...silentLogger, warn: (m) => warnings.push(m) },
+      clock,
+    );
+    writePipeline(dir, { name: 'Every 15m', intervalStr: '15m', steps: [] }, 'fast.pipeline.json');
+    s.set([path.join(dir, 'fast.pipeline.json')]);
+    assert.equal(s.list()[0].nextRunAt!.getTime(), clock.t.getTime() + 15 * 60_000);
+    clock.advance();
+    assert.equal(started.length, 1);
+    // A long run: the scheduler is not re-armed until it ends, so nothing can overlap.
+    assert.equal(clock.timers.length, 0);
+    finish!();
+    await waitFor(() => clock.timers.length === 1, 're-armed after the run');
+    s.markRunning(path.join(dir, 'fast.pipeline.json'), true); // e.g. a run started from the editor
+    clock.advance();
+    assert.equal(started.length, 1, 'skipped while another trigger holds the pipeline');
+    assert.ok(warnings.some((w) => /still going/.test(w)));
+    s.markRunning(path.join(dir, 'fast.pipeline.json'), false);
+    await waitFor(() => clock.timers.length === 1, 're-armed after the skip');
+    clock.advance();
+    assert.equal(started.length, 2);
+    s.stop();
+  });
+});
