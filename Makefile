@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_CI_STAMP := node_modules/.ci-stamp
 
-.PHONY: all deps build lint unit integration e2e test demo bench ui package clean
+.PHONY: all deps bundle build lint unit integration e2e test demo bench ui package clean
 
 all: build
 
@@ -12,8 +12,10 @@ $(NPM_CI_STAMP): package.json package-lock.json
 
 deps: $(NPM_CI_STAMP)
 
-build: deps
+bundle: deps
 	node esbuild.mjs
+
+build: bundle
 	npx tsc -p .
 
 lint: deps
@@ -35,7 +37,7 @@ test: build lint unit integration e2e
 bench: build
 	bash bench/run.sh
 
-demo: build
+demo: bundle
 	bash scripts/demo.sh
 
 clean:

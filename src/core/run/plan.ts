@@ -44,6 +44,8 @@ interface Classified {
   item: PlanItem;
   prev?: StateEntry;
   basePath?: string;
+  /** The key keeps the path it already has. */
+  sticky?: boolean;
 }
 
 export interface PlanOptions {
@@ -108,12 +110,12 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   // Paths: what a key held before stays its own; new keys claim in byte order; the later of two
   // colliding keys (same name, or equal after case folding / Unicode normalisation) gets a suffix.
   const withPaths = classified.filter((c) => c.basePath !== undefined);
-  const sticky = (c: Classified) => !!c.prev?.path && c.prev.status === 'synced' && (c.prev.path === c.basePath || c.prev.path === withSuffix(c.basePath!, c.obj.key));
-  withPaths.sort((a, b) => Number(sticky(b)) - Number(sticky(a)) || (a.obj.key < b.obj.key ? -1 : a.obj.key > b.obj.key ? 1 : 0));
+  for (const c of withPaths) c.sticky = !!c.prev?.path && c.prev.status === 'synced' && (c.prev.path === c.basePath || c.prev.path === withSuffix(c.basePath!, c.obj.key));
+  withPaths.sort((a, b) => Number(b.sticky) - Number(a.sticky) || (a.obj.key < b.obj.key ? -1 : a.obj.key > b.obj.key ? 1 : 0));
   let collisions = 0;
   for (const c of withPaths) {
     const me = ownerId(sourceId, c.obj.key);
-    let p = sticky(c) ? c.prev!.path! : c.basePath!;
+    let p = c.sticky ? c.prev!.path! : c.basePath!;
     const owner = claims.ownerOf(p);
     if (owner !== undefined && owner !== me) {
       p = withSuffix(c.basePath!, c.obj.key);
