@@ -121,6 +121,11 @@ describe('engine: folder source sync', () => {
     assert.equal(r.counts.duplicate, 2);
     const pngs = Object.keys(snapshot(path.join(dir, 'dataset'))).filter((p) => p.endsWith('.png'));
     assert.equal(pngs.length, 2);
+    // A duplicate that leaves the source is reported once, then forgotten (nothing was stored for it).
+    fs.rmSync(path.join(dir, 'src/cars/copy.png'));
+    assert.equal((await run(folderPipeline(dir))).counts.removed, 1);
+    assert.equal((await run(folderPipeline(dir))).counts.removed, 0);
+    assert.equal(Object.keys(snapshot(path.join(dir, 'dataset'))).filter((p) => p.endsWith('.png')).length, 2);
     const dir2 = tempDir();
     writeFiles(path.join(dir2, 'src'), { 'cars/a.png': png(7), 'cars/copy.png': png(7) });
     const r2 = await run(folderPipeline(dir2, { allowDuplicates: true }));

@@ -183,8 +183,9 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
         label: e.label,
         path: e.path,
         status: 'removed',
-        action: block.deleteRemoved && e.path ? 'delete' : 'skip',
-        reason: block.deleteRemoved ? 'gone from the source; deleted locally (deleteRemoved)' : 'gone from the source; kept locally (set deleteRemoved to delete)',
+        // Nothing stored locally (a duplicate or a failed sample): the record is simply forgotten.
+        action: block.deleteRemoved || !e.path ? 'delete' : 'skip',
+        reason: !e.path ? 'gone from the source; nothing was stored locally' : block.deleteRemoved ? 'gone from the source; deleted locally (deleteRemoved)' : 'gone from the source; kept locally (set deleteRemoved to delete)',
       });
     }
   }
