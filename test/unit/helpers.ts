@@ -22,9 +22,8 @@ export function writePipeline(dir: string, body: object, name = 'test.pipeline.j
   return file;
 }
 
-/** Every file under a folder (except the engine's .dsp), as relative path -> md5. */
-export function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
+/** Calls `onFile` with each file's relative path under a folder, skipping the engine's top-level .dsp. */
+function walkFiles(root: string, onFile: (rel: string, abs: string) => void): void {
   const walk = (dir: string, rel: string) => {
     let entries: fs.Dirent[];
     try {
@@ -36,30 +35,23 @@ export function snapshot(root: string): Record<string, string> {
       if (d.name === '.dsp' && rel === '') continue;
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) walk(path.join(dir, d.name), r);
-      else out[r] = createHash('md5').update(fs.readFileSync(path.join(dir, d.name))).digest('hex');
+      else onFile(r, path.join(dir, d.name));
     }
   };
   walk(root, '');
+}
+
+/** Every file under a folder (except the engine's .dsp), as relative path -> md5. */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  walkFiles(root, (rel, abs) => (out[rel] = createHash('md5').update(fs.readFileSync(abs)).digest('hex')));
   return out;
 }
 
 /** Number of files under a folder (except .dsp), without reading them: cheap enough to poll. */
 export function countFiles(root: string): number {
   let n = 0;
-  const walk = (dir: string, top: boolean) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const d of entries) {
-      if (top && d.name === '.dsp') continue;
-      if (d.isDirectory()) walk(path.join(dir, d.name), false);
-      else n++;
-    }
-  };
-  walk(root, true);
+  walkFiles(root, () => n++);
   return n;
 }
 
