@@ -37,6 +37,14 @@ test: build lint unit integration e2e
 bench: build
 	bash bench/run.sh
 
+# code-server with the extension and the demo workspace on 127.0.0.1, for a person to try.
+ui: bundle
+	bash scripts/ui.sh
+
+# A .vsix for desktop VS Code.
+package: deps
+	bash scripts/package.sh
+
 demo: bundle
 	bash scripts/demo.sh
 

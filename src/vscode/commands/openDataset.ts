@@ -1,0 +1,23 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { Deps } from '../deps';
+import { datasetDirFromText } from '../lib/pipelineDoc';
+import { pickPipelineUri, pipelineText } from '../services';
+
+/** Open dataset folder: reveal it in the Explorer (or the OS when it is outside the workspace). */
+export function registerOpenDataset(context: vscode.ExtensionContext, _deps: Deps): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('dataPipelines.openDataset', async (arg?: unknown) => {
+      const uri = await pickPipelineUri(arg);
+      if (!uri) return;
+      const dir = datasetDirFromText(uri.fsPath, await pipelineText(uri));
+      if (!fs.existsSync(dir)) {
+        void vscode.window.showInformationMessage(`No dataset yet at ${dir}: run the pipeline first.`, 'Run Pipeline').then((b) => b && vscode.commands.executeCommand('dataPipelines.runPipeline', uri));
+        return;
+      }
+      const target = vscode.Uri.file(dir);
+      if (vscode.workspace.getWorkspaceFolder(target)) await vscode.commands.executeCommand('revealInExplorer', target);
+      else await vscode.commands.executeCommand('revealFileInOS', target);
+    }),
+  );
+}

@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { RunRecord } from '../../core';
+import { listRuns } from '../../core/run/history';
+import type { Deps } from '../deps';
+import { datasetDirFromText } from '../lib/pipelineDoc';
+import { formatTime } from '../lib/runFormat';
+import { pickPipelineUri, pipelineText } from '../services';
+import { runReportUri } from '../views/runReport';
+
+/** Show run report: a markdown report of one run (from the Runs view, a notification, or a pick). */
+export function registerShowRunReport(context: vscode.ExtensionContext, { reports }: Deps): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('dataPipelines.showRunReport', async (arg?: unknown) => {
+      let run = (arg as { run?: RunRecord } | undefined)?.run;
+      let datasetDir: string | undefined;
+      if (run) {
+        const text = fs.existsSync(run.pipelineFile) ? fs.readFileSync(run.pipelineFile, 'utf8') : '';
+        datasetDir = datasetDirFromText(run.pipelineFile, text);
+      } else {
+        const uri = await pickPipelineUri(arg);
+        if (!uri) return;
+        datasetDir = datasetDirFromText(uri.fsPath, await pipelineText(uri));
+        const runs = listRuns(datasetDir, 50);
+        if (!runs.length) {
+          void vscode.window.showInformationMessage('This pipeline has not run yet.');
+          return;
+        }
+        const pick = await vscode.window.showQuickPick(
+          runs.map((r) => ({ label: `${r.status} · ${formatTime(r.startedAt)}`, description: `${r.trigger} · ${r.counts.new} new`, r })),
+          { placeHolder: 'Which run?' },
+        );
+        run = pick?.r;
+      }
+      if (!run || !datasetDir) return;
+      const uri = runReportUri(run, datasetDir);
+      reports.remember(uri, run);
+      try {
+        await vscode.commands.executeCommand('markdown.showPreview', uri);
+      } catch {
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+      }
+    }),
+  );
+}

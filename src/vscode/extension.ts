@@ -1,0 +1,117 @@
+// Entry point. activate() only registers providers, commands, views and watchers: no SDK, network
+// or credential loading. The engine loads on first use (./core). Activation time goes to the log.
+import * as vscode from 'vscode';
+import { registerAddDataSource } from './commands/addDataSource';
+import { registerCancelRun } from './commands/cancelRun';
+import { registerClearSecret } from './commands/clearSecret';
+import { registerCreatePipeline } from './commands/createPipeline';
+import { registerMoveSecretToStorage } from './commands/moveSecretToStorage';
+import { registerOpenDataset } from './commands/openDataset';
+import { registerPreviewPipeline } from './commands/previewPipeline';
+import { registerPreviewStep } from './commands/previewStep';
+import { registerReplaceEncryptedSecret } from './commands/replaceEncryptedSecret';
+import { registerRevealStep } from './commands/revealStep';
+import { registerRunPipeline } from './commands/runPipeline';
+import { registerRunStep } from './commands/runStep';
+import { registerSetSecret } from './commands/setSecret';
+import { registerShowLog } from './commands/showLog';
+import { registerShowRunReport } from './commands/showRunReport';
+import { registerVerifyCredentials } from './commands/verifyCredentials';
+import type { Deps } from './deps';
+import { registerCodeActions } from './language/codeActions';
+import { registerCodeLens } from './language/codeLens';
+import { registerCompletion } from './language/completion';
+import { registerDiagnostics } from './language/diagnostics';
+import { registerHover } from './language/hover';
+import { PIPELINE_GLOB, Services } from './services';
+import { PipelinesTree } from './views/pipelinesTree';
+import { PreviewPanels } from './views/previewPanel';
+import { RUN_REPORT_SCHEME, RunReportProvider } from './views/runReport';
+import { RunsTree } from './views/runsTree';
+
+/** Coalesces bursts of events (a run writes its record once per step) into one refresh. */
+function debounced(fn: () => void, ms: number): { (): void; dispose(): void } {
+  let t: NodeJS.Timeout | undefined;
+  const f = () => {
+    clearTimeout(t);
+    t = setTimeout(fn, ms);
+  };
+  f.dispose = () => clearTimeout(t);
+  return f;
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
+  const svc = new Services(context);
+  context.subscriptions.push(svc);
+  const reports = new RunReportProvider();
+  const deps: Deps = { svc, previews: new PreviewPanels(context, svc), reports };
+
+  registerDiagnostics(context, svc);
+  registerCompletion(context);
+  registerHover(context, svc);
+  registerCodeActions(context);
+  registerCodeLens(context, svc);
+
+  for (const register of [
+    registerRunPipeline,
+    registerRunStep,
+    registerCancelRun,
+    registerPreviewPipeline,
+    registerPreviewStep,
+    registerVerifyCredentials,
+    registerSetSecret,
+    registerClearSecret,
+    registerOpenDataset,
+    registerShowRunReport,
+    registerAddDataSource,
+    registerCreatePipeline,
+    registerMoveSecretToStorage,
+    registerReplaceEncryptedSecret,
+    registerRevealStep,
+    registerShowLog,
+  ]) {
+    register(context, deps);
+  }
+
+  const pipelines = new PipelinesTree(svc);
+  const runs = new RunsTree(svc);
+  const refreshPipelines = debounced(() => pipelines.refresh(), 150);
+  const refreshRuns = debounced(() => runs.refresh(), 150);
+  const refreshAll = () => {
+    refreshPipelines();
+    refreshRuns();
+  };
+  const pipelineWatcher = vscode.workspace.createFileSystemWatcher(PIPELINE_GLOB);
+  // Run records written by the CLI (or another window) show up too.
+  const runWatcher = vscode.workspace.createFileSystemWatcher('**/.dsp/runs/*.json');
+  context.subscriptions.push(
+    refreshPipelines,
+    refreshRuns,
+    vscode.workspace.registerTextDocumentContentProvider(RUN_REPORT_SCHEME, reports),
+    vscode.window.registerTreeDataProvider('dataPipelines.pipelines', pipelines),
+    vscode.window.registerTreeDataProvider('dataPipelines.runs', runs),
+    vscode.commands.registerCommand('dataPipelines.refresh', refreshAll),
+    pipelineWatcher,
+    pipelineWatcher.onDidCreate(refreshAll),
+    pipelineWatcher.onDidDelete(refreshAll),
+    pipelineWatcher.onDidChange(refreshPipelines),
+    runWatcher,
+    runWatcher.onDidCreate(refreshAll),
+    runWatcher.onDidChange(refreshAll),
+    vscode.workspace.onDidSaveTextDocument((d) => d.uri.path.endsWith('.pipeline.json') && refreshAll()),
+    svc.onDidChangeRuns.event(() => {
+      refreshAll();
+      void vscode.commands.executeCommand('setContext', 'dataPipelines.running', svc.activeRuns.size > 0);
+    }),
+    svc.onDidChangeSecrets.event(refreshPipelines),
+    vscode.workspace.onDidGrantWorkspaceTrust(refreshAll),
+  );
+
+  const ms = performance.now() - started;
+  svc.log.info(`activated in ${ms.toFixed(2)} ms (trusted: ${vscode.workspace.isTrusted})`);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; runs in progress are aborted by Services.dispose().
+}

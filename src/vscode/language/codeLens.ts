@@ -1,0 +1,73 @@
+// CodeLens: run, preview and next scheduled run on the pipeline; verify and preview on each import
+// step; run on each action step. Every lens is also a palette command and an editor-title action.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { listRuns } from '../../core/run/history';
+import { outlinePipeline } from '../lib/pipelineDoc';
+import { describeNextRun } from '../lib/runFormat';
+import { PIPELINE_SELECTOR, type Services } from '../services';
+
+function datasetDir(file: string, text: string): string {
+  const m = /"dataset"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text);
+  let rel = 'dataset';
+  if (m) {
+    try {
+      rel = JSON.parse(`"${m[1]}"`) as string;
+    } catch {
+      /* keep the default */
+    }
+  }
+  return path.resolve(path.dirname(file), rel || 'dataset');
+}
+
+export function registerCodeLens(context: vscode.ExtensionContext, svc: Services): void {
+  const changed = new vscode.EventEmitter<void>();
+  context.subscriptions.push(
+    changed,
+    svc.onDidChangeRuns.event(() => changed.fire()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dataPipelines.codeLens.enabled') && changed.fire()),
+    vscode.languages.registerCodeLensProvider(PIPELINE_SELECTOR, {
+      onDidChangeCodeLenses: changed.event,
+      provideCodeLenses(doc) {
+        if (!vscode.workspace.getConfiguration('dataPipelines').get<boolean>('codeLens.enabled', true)) return [];
+        const text = doc.getText();
+        const outline = outlinePipeline(text);
+        if (!outline) return [];
+        const uri = doc.uri;
+        const trusted = vscode.workspace.isTrusted;
+        const running = svc.isRunning(uri.fsPath);
+        const restricted = trusted ? '' : ' (Restricted Mode)';
+        const top = new vscode.Range(doc.positionAt(outline.offset), doc.positionAt(outline.offset));
+        const lenses: vscode.CodeLens[] = [];
+        if (running) {
+          lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [uri] }));
+        } else {
+          lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}`, tooltip: trusted ? 'Sync the dataset and run the post-sync actions' : 'Runs are disabled until you trust this workspace', command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));
+        }
+        lenses.push(new vscode.CodeLens(top, { title: 'Preview labels & split', tooltip: 'List every object with its label, category and destination; writes nothing', command: 'dataPipelines.previewPipeline', arguments: [uri] }));
+        if (outline.schedule !== undefined || outline.intervalStr !== undefined) {
+          let last: string | undefined;
+          try {
+            last = listRuns(datasetDir(uri.fsPath, text), 1)[0]?.startedAt;
+          } catch {
+            last = undefined;
+          }
+          const next = describeNextRun({ schedule: outline.schedule, intervalStr: outline.intervalStr }, last);
+          if (next) lenses.push(new vscode.CodeLens(top, { title: next, command: '' }));
+        }
+        for (const s of outline.steps) {
+          const at = doc.positionAt(s.offset);
+          const r = new vscode.Range(at, at);
+          if (s.kind === 'import') {
+            lenses.push(new vscode.CodeLens(r, { title: 'Verify credentials', tooltip: `Check that ${s.sourcePath ?? 'the location'} can be listed with these credentials`, command: 'dataPipelines.verifyCredentials', arguments: [uri, s.name] }));
+            lenses.push(new vscode.CodeLens(r, { title: 'Preview step', command: 'dataPipelines.previewStep', arguments: [uri, s.name] }));
+          } else if (!running) {
+            lenses.push(new vscode.CodeLens(r, { title: `▶ Run step${restricted}`, command: 'dataPipelines.runStep', arguments: [uri, s.name, 'codelens'] }));
+          }
+        }
+        return lenses;
+      },
+    }),
+  );
+}

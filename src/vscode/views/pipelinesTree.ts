@@ -1,0 +1,108 @@
+// Pipelines view: each *.pipeline.json -> its steps -> for import steps, the source with its last
+// sync status and counts. Refreshed by events (file watcher, save, runs, secrets), never polled.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord, StepResult } from '../../core';
+import { listRuns } from '../../core/run/history';
+import { outlinePipeline, type StepLocation } from '../lib/pipelineDoc';
+import { countsSummary, formatAgo, statusIcon } from '../lib/runFormat';
+import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
+
+export type PipelineNode =
+  | { kind: 'file'; uri: vscode.Uri; name: string; steps: StepLocation[]; datasetDir: string; error?: string }
+  | { kind: 'step'; uri: vscode.Uri; step: StepLocation; datasetDir: string }
+  | { kind: 'source'; uri: vscode.Uri; step: StepLocation; last?: { run: RunRecord; result: StepResult } };
+
+function datasetDirOf(file: string, text: string): string {
+  try {
+    const d = (JSON.parse(text) as { dataset?: unknown }).dataset;
+    if (typeof d === 'string' && d) return path.resolve(path.dirname(file), d);
+  } catch {
+    /* invalid JSON: the default folder */
+  }
+  return path.resolve(path.dirname(file), 'dataset');
+}
+
+export function lastStepResult(datasetDir: string, step: string): { run: RunRecord; result: StepResult } | undefined {
+  for (const run of listRuns(datasetDir, 50)) {
+    const result = run.steps.find((s) => s.name === step);
+    if (result) return { run, result };
+  }
+  return undefined;
+}
+
+export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
+  private readonly changed = new vscode.EventEmitter<PipelineNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly svc: Services) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: PipelineNode): Promise<PipelineNode[]> {
+    if (!node) {
+      const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
+      files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+      const out: PipelineNode[] = [];
+      for (const uri of files) {
+        try {
+          const text = await pipelineText(uri);
+          const outline = outlinePipeline(text);
+          out.push({ kind: 'file', uri, name: outline?.name ?? path.basename(uri.fsPath), steps: outline?.steps ?? [], datasetDir: datasetDirOf(uri.fsPath, text), error: outline ? undefined : 'not a JSON object' });
+        } catch (err) {
+          this.svc.log.warn(`Pipelines view: cannot read ${uri.fsPath}: ${String(err)}`);
+        }
+      }
+      return out;
+    }
+    if (node.kind === 'file') return node.steps.map((step) => ({ kind: 'step', uri: node.uri, step, datasetDir: node.datasetDir }));
+    if (node.kind === 'step' && node.step.kind === 'import') return [{ kind: 'source', uri: node.uri, step: node.step, last: lastStepResult(node.datasetDir, node.step.name) }];
+    return [];
+  }
+
+  getTreeItem(node: PipelineNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'file': {
+        const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `file:${node.uri.toString()}`;
+        item.resourceUri = node.uri;
+        item.description = vscode.workspace.asRelativePath(node.uri);
+        item.iconPath = new vscode.ThemeIcon(this.svc.isRunning(node.uri.fsPath) ? 'sync~spin' : node.error ? 'error' : 'symbol-event');
+        item.contextValue = 'pipelineFile';
+        item.tooltip = `${node.uri.fsPath}\n${node.steps.length} steps · dataset ${node.datasetDir}`;
+        item.command = { title: 'Open', command: 'vscode.open', arguments: [node.uri] };
+        return item;
+      }
+      case 'step': {
+        const s = node.step;
+        const state = s.kind === 'import' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+        const item = new vscode.TreeItem(s.name, state);
+        item.id = `step:${node.uri.toString()}#${s.index}`;
+        item.description = `${s.type}${s.enabled ? '' : ' (disabled)'}`;
+        item.iconPath = new vscode.ThemeIcon(s.kind === 'import' ? (s.type === 'folder-to-project' ? 'folder' : 'cloud-download') : s.kind === 'action' ? 'zap' : 'terminal');
+        item.contextValue = `step.${s.kind}`;
+        item.command = { title: 'Show step', command: 'dataPipelines.revealStep', arguments: [node.uri, s.offset] };
+        return item;
+      }
+      case 'source': {
+        const item = new vscode.TreeItem(node.step.sourcePath ?? '(no path)', vscode.TreeItemCollapsibleState.None);
+        item.id = `source:${node.uri.toString()}#${node.step.index}`;
+        item.contextValue = 'source';
+        if (node.last) {
+          const { run, result } = node.last;
+          const icon = statusIcon(result.status);
+          item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+          item.description = `${result.status} · ${countsSummary(result.counts)} · ${formatAgo(run.startedAt)}`;
+          item.tooltip = `Last sync ${run.startedAt} (${run.trigger}): ${result.status}\n${countsSummary(result.counts)}${result.errors.length ? `\n${result.errors[0]}` : ''}`;
+          item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run }] };
+        } else {
+          item.iconPath = new vscode.ThemeIcon('circle-outline');
+          item.description = 'never synced';
+        }
+        return item;
+      }
+    }
+  }
+}

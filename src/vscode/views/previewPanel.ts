@@ -1,0 +1,215 @@
+// Hosts the preview webview: runs the core's preview (cancellable), sends the rows and counts to
+// the page through the typed protocol, and answers the page's requests. One panel per pipeline.
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { StepPreview } from '../../core';
+import type { HostToWebview, PreviewData, PreviewRow, WebviewToHost } from '../../webview/protocol';
+import { core } from '../core';
+import { previewSummary } from '../lib/runFormat';
+import { errorText, pipelineText, type Services } from '../services';
+import { requireTrust } from '../trust';
+
+export function toPreviewData(title: string, file: string, previews: StepPreview[], durationMs: number): PreviewData {
+  const rows: PreviewRow[] = [];
+  for (const p of previews) {
+    for (const i of p.items) rows.push({ step: p.step, key: i.key, size: i.size, label: i.label, category: i.category, path: i.path, status: i.status, action: i.action, reason: i.reason ?? i.warnings?.join('; ') });
+  }
+  return {
+    title,
+    pipelineFile: file,
+    generatedAt: new Date().toISOString(),
+    durationMs,
+    rows,
+    steps: previews.map((p) => ({ step: p.step, type: p.type, sourceId: p.sourceId, objects: p.items.length, byCategoryLabel: p.byCategoryLabel, counts: { ...p.counts }, warnings: p.warnings })),
+  };
+}
+
+class PreviewPanel {
+  private data: PreviewData | undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    private readonly svc: Services,
+    readonly panel: vscode.WebviewPanel,
+    readonly uri: vscode.Uri,
+    private steps: string[] | undefined,
+  ) {
+    panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m));
+    panel.onDidDispose(() => this.controller?.abort());
+  }
+
+  private post(m: HostToWebview): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private onMessage(m: WebviewToHost): void {
+    switch (m.type) {
+      case 'ready':
+        // The page (re)loaded, e.g. after being hidden: send what we have, or compute it.
+        if (this.data) this.post({ type: 'preview', data: this.data });
+        else void this.refresh();
+        break;
+      case 'refresh':
+        void this.refresh();
+        break;
+      case 'showLog':
+        this.svc.log.show(true);
+        break;
+      case 'openFile':
+        void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.path));
+        break;
+    }
+  }
+
+  show(steps: string[] | undefined): void {
+    const changed = JSON.stringify(steps) !== JSON.stringify(this.steps);
+    this.steps = steps;
+    this.panel.reveal(undefined, false);
+    if (changed) void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const file = this.uri.fsPath;
+    const title = this.steps?.length ? `${this.steps.join(', ')} — ${path.basename(file)}` : path.basename(file);
+    this.post({ type: 'loading', title: `Previewing ${title}`, message: 'Listing objects…' });
+    const started = Date.now();
+    try {
+      const c = await core();
+      const loaded = c.loadPipelineText(await pipelineText(this.uri), file);
+      const previews = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Previewing ${title}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          let last = 0;
+          return c.previewPipeline(loaded, {
+            steps: this.steps,
+            signal: controller.signal,
+            logger: this.svc.logger('[preview]'),
+            resolver: this.svc.resolver(),
+            onProgress: (e) => {
+              if (Date.now() - last < 200) return;
+              last = Date.now();
+              progress.report({ message: `${e.step}: ${e.message ?? e.phase}` });
+              this.post({ type: 'progress', message: `${e.step}: ${e.message ?? e.phase}` });
+            },
+          });
+        },
+      );
+      if (controller.signal.aborted) return;
+      this.data = toPreviewData(loaded.pipeline?.name ? `${loaded.pipeline.name}${this.steps?.length ? ` — ${this.steps.join(', ')}` : ''}` : title, file, previews, Date.now() - started);
+      for (const p of previews) this.svc.log.info(`[preview] ${previewSummary(p)}`);
+      this.post({ type: 'preview', data: this.data });
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      this.svc.log.error(`[preview] ${errorText(err)}`);
+      this.data = undefined;
+      this.post({ type: 'error', title: 'The preview failed', message: errorText(err) });
+      void vscode.window.showErrorMessage(`Preview failed: ${errorText(err)}`, 'Open Log').then((b) => b && this.svc.log.show(true));
+    }
+  }
+}
+
+export class PreviewPanels {
+  private readonly panels = new Map<string, PreviewPanel>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly svc: Services,
+  ) {}
+
+  open(uri: vscode.Uri, steps?: string[]): void {
+    if (!requireTrust('Preview')) return;
+    const key = uri.toString();
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.show(steps);
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel('dataPipelines.preview', `Preview: ${path.basename(uri.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+      enableScripts: true,
+      localResourceRoots: [media, dist],
+    });
+    panel.iconPath = vscode.Uri.joinPath(media, 'preview.svg');
+    panel.webview.html = previewHtml(panel.webview, media, dist);
+    const p = new PreviewPanel(this.svc, panel, uri, steps);
+    this.panels.set(key, p);
+    panel.onDidDispose(() => this.panels.delete(key));
+  }
+}
+
+function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Uri): string {
+  const nonce = crypto.randomBytes(16).toString('base64');
+  const src = (base: vscode.Uri, ...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(base, ...p)).toString();
+  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${src(media, 'codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${src(media, 'preview.css')}">
+<title>Preview</title>
+</head>
+<body>
+<section id="status" data-kind="loading">
+  <vscode-progress-ring></vscode-progress-ring>
+  <h2 id="status-title">Loading…</h2>
+  <p id="status-message"></p>
+</section>
+<main id="content" hidden>
+  <header class="head">
+    <div>
+      <h1 id="title"></h1>
+      <div id="subtitle" class="muted"></div>
+    </div>
+    <div class="head-actions">
+      <vscode-button id="show-log" secondary icon="output">Log</vscode-button>
+      <vscode-button id="refresh" icon="refresh">Refresh</vscode-button>
+    </div>
+  </header>
+  <section id="cards" class="cards"></section>
+  <section id="warnings-section" class="panel" hidden>
+    <h2>Warnings <vscode-badge id="warnings-count" variant="counter"></vscode-badge></h2>
+    <ul id="warnings"></ul>
+  </section>
+  <section class="panel">
+    <h2>Samples per label <span class="legend"><span class="swatch training"></span>training <span class="swatch testing"></span>testing</span></h2>
+    <div id="chart" class="chart"></div>
+    <p id="chart-empty" class="muted" hidden>No samples would be imported.</p>
+  </section>
+  <section class="panel table-panel">
+    <div class="filters">
+      <vscode-textfield id="search" placeholder="Search keys, labels, paths, reasons"><vscode-icon slot="content-before" name="search"></vscode-icon></vscode-textfield>
+      <vscode-single-select id="filter-action" aria-label="Action">
+        <vscode-option value="">All actions</vscode-option>
+        <vscode-option value="download">download</vscode-option>
+        <vscode-option value="skip">skip</vscode-option>
+        <vscode-option value="reject">reject</vscode-option>
+        <vscode-option value="delete">delete</vscode-option>
+      </vscode-single-select>
+      <vscode-single-select id="filter-category" aria-label="Category">
+        <vscode-option value="">All categories</vscode-option>
+        <vscode-option value="training">training</vscode-option>
+        <vscode-option value="testing">testing</vscode-option>
+        <vscode-option value="none">none</vscode-option>
+      </vscode-single-select>
+      <vscode-single-select id="filter-label" aria-label="Label"></vscode-single-select>
+      <span id="shown-count" class="muted"></span>
+    </div>
+    <div class="table" role="table">
+      <div class="row header" role="row"><div class="cell key">Key</div><div class="cell label">Label</div><div class="cell category">Category</div><div class="cell path">Destination</div><div class="cell action">Action</div></div>
+      <div id="rows" class="rows"><div id="spacer"></div><div id="rows-body"></div><p id="empty-rows" class="muted" hidden>No object matches the filters.</p></div>
+    </div>
+  </section>
+</main>
+<script nonce="${nonce}" src="${src(dist, 'preview.js')}"></script>
+</body>
+</html>`;
+}

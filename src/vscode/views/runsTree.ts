@@ -1,0 +1,69 @@
+// Runs view: the history of every pipeline in the workspace, newest first, with a status icon,
+// trigger, start time, duration and counts; a run expands to its steps; clicking opens the report.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord, StepResult } from '../../core';
+import { listRuns } from '../../core/run/history';
+import { countsSummary, formatDuration, formatTime, statusIcon } from '../lib/runFormat';
+import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
+
+export type RunNode = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: StepResult };
+
+export class RunsTree implements vscode.TreeDataProvider<RunNode> {
+  private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly svc: Services) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: RunNode): Promise<RunNode[]> {
+    if (node?.kind === 'run') return node.run.steps.map((step) => ({ kind: 'step', run: node.run, step }));
+    if (node) return [];
+    const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
+    const runs: RunRecord[] = [];
+    const seen = new Set<string>();
+    for (const uri of files) {
+      let dir = path.resolve(path.dirname(uri.fsPath), 'dataset');
+      try {
+        const d = (JSON.parse(await pipelineText(uri)) as { dataset?: unknown }).dataset;
+        if (typeof d === 'string' && d) dir = path.resolve(path.dirname(uri.fsPath), d);
+      } catch {
+        /* default folder */
+      }
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      runs.push(...listRuns(dir, 50));
+    }
+    // Runs in progress whose record is not written yet still show.
+    for (const a of this.svc.activeRuns.values()) if (a.run && !runs.some((r) => r.id === a.run?.id)) runs.push(a.run);
+    runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return runs.slice(0, 100).map((run) => ({ kind: 'run', run }));
+  }
+
+  getTreeItem(node: RunNode): vscode.TreeItem {
+    if (node.kind === 'step') {
+      const s = node.step;
+      const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+      const icon = statusIcon(s.status);
+      item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+      item.description = `${s.status} · ${formatDuration(s.durationMs)} · ${countsSummary(s.counts)}`;
+      item.tooltip = [s.type, ...s.errors, ...s.warnings.slice(0, 5)].join('\n');
+      item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run: node.run }] };
+      return item;
+    }
+    const r = node.run;
+    const item = new vscode.TreeItem(r.pipeline, r.steps.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `run:${r.pipelineFile}:${r.id}`;
+    const icon = statusIcon(r.status);
+    item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+    const c = r.counts;
+    item.description = `${r.trigger} · ${formatTime(r.startedAt)} · ${r.status === 'running' ? 'running' : formatDuration(r.durationMs)} · ${c.new} new · ${c.changed} changed · ${c.rejected} rejected`;
+    item.tooltip = new vscode.MarkdownString(`**${r.pipeline}**: ${r.status}\n\n${r.trigger}, started ${formatTime(r.startedAt)}${r.durationMs !== undefined ? `, ${formatDuration(r.durationMs)}` : ''}\n\n${countsSummary(c)}${r.error ? `\n\n${r.error}` : ''}`);
+    item.contextValue = r.status === 'running' ? 'run.running' : 'run';
+    item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run: r }] };
+    return item;
+  }
+}
