@@ -21,8 +21,16 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/demo/generate.ts'], outfile: 'dist/demo.js' },
 ];
+// The extension loads the engine on first use from its own file, so activation parses only the glue.
+const coreOnDemand = {
+  name: 'core-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/core$/ }, (args) => (args.importer.endsWith('src/vscode/core.ts') ? { path: './core.js', external: true } : undefined));
+  },
+};
 if (fs.existsSync('src/vscode/extension.ts')) {
-  builds.push({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true });
+  builds.push({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' });
+  builds.push({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true, plugins: [coreOnDemand] });
 }
 if (fs.existsSync('src/webview/preview.ts')) {
   builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/preview.ts'], outfile: 'dist/webview/preview.js' });

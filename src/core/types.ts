@@ -49,6 +49,8 @@ export interface Source {
 export interface Problem {
   severity: Severity;
   message: string;
+  /** syntax and schema problems are also found by any JSON-schema-aware editor; semantic ones only by the core. */
+  source: 'syntax' | 'schema' | 'semantic';
   /** JSON path into the pipeline document, e.g. ['steps', 0, 'builtinTransformationBlock', 'path']. */
   path: (string | number)[];
   /** Zero-based offsets into the file text, and 1-based line/column for people. */

@@ -58,7 +58,7 @@ class ProblemSink {
     return n;
   }
 
-  add(severity: Severity, message: string, p: JsonPath, opts: { onKey?: boolean; code?: string; data?: Record<string, unknown>; offset?: number; length?: number } = {}): void {
+  add(severity: Severity, message: string, p: JsonPath, opts: { onKey?: boolean; code?: string; data?: Record<string, unknown>; offset?: number; length?: number; source?: Problem['source'] } = {}): void {
     let offset = opts.offset;
     let length = opts.length;
     if (offset === undefined) {
@@ -73,6 +73,7 @@ class ProblemSink {
     this.problems.push({
       severity,
       message,
+      source: opts.source ?? 'semantic',
       path: p,
       code: opts.code,
       data: opts.data,
@@ -164,21 +165,21 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
   const baseDir = path.dirname(path.resolve(file));
   const result: LoadedPipeline = { file, text, problems: sink.problems, tree, datasetDir: path.join(baseDir, 'dataset') };
   for (const e of parseErrors) {
-    sink.add('error', `Invalid JSON: ${humanParseError(printParseErrorCode(e.error))}. Pipeline files are strict JSON.`, [], { offset: e.offset, length: Math.max(1, e.length) });
+    sink.add('error', `Invalid JSON: ${humanParseError(printParseErrorCode(e.error))}. Pipeline files are strict JSON.`, [], { offset: e.offset, length: Math.max(1, e.length), source: 'syntax' });
   }
   if (parseErrors.length || !tree) {
-    if (!tree && !parseErrors.length) sink.add('error', 'The file is empty. A pipeline needs at least {"name": "...", "steps": []}.', []);
+    if (!tree && !parseErrors.length) sink.add('error', 'The file is empty. A pipeline needs at least {"name": "...", "steps": []}.', [], { source: 'syntax' });
     return result;
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    sink.add('error', `Invalid JSON: ${(err as Error).message}`, []);
+    sink.add('error', `Invalid JSON: ${(err as Error).message}`, [], { source: 'syntax' });
     return result;
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    sink.add('error', 'A pipeline file must hold one JSON object with "name" and "steps".', []);
+    sink.add('error', 'A pipeline file must hold one JSON object with "name" and "steps".', [], { source: 'schema' });
     return result;
   }
 
@@ -191,7 +192,7 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
       const k = JSON.stringify(m.path) + m.message;
       if (seen.has(k)) continue;
       seen.add(k);
-      sink.add('error', m.message, m.path, { onKey: m.onKey });
+      sink.add('error', m.message, m.path, { onKey: m.onKey, source: 'schema' });
     }
   }
 
@@ -358,6 +359,7 @@ export function loadPipelineFile(file: string): LoadedPipeline {
     const r: LoadedPipeline = { file, text: '', problems: [], datasetDir: path.join(path.dirname(path.resolve(file)), 'dataset') };
     r.problems.push({
       severity: 'error',
+      source: 'syntax',
       message: e.code === 'ENOENT' ? `No such file: ${file}. Give the path of a *.pipeline.json file.` : `Cannot read ${file}: ${e.message}`,
       path: [],
       range: { offset: 0, length: 0, line: 1, column: 1, endLine: 1, endColumn: 1 },

@@ -3,24 +3,9 @@
 // wording of the same errors would underline everything twice. Pure, unit-tested.
 import type { Problem } from '../../core/types';
 
-const SCHEMA_MESSAGES = [
-  /^Invalid JSON: /,
-  /^The file is empty\./,
-  / is missing ".+"\. Add it\.$/,
-  /^Unknown property ".+"( in a .+ block)?\. Remove it or check its spelling\.$/,
-  / must be one of .+\.$/,
-  / must be (string|number|integer|boolean|object|array|null)(,[a-z]+)*\.$/,
-  / must be a valid [a-z-]+\.$/,
-  / must not be empty\.$/,
-  / has the wrong format \(/,
-  /^Step \d+ needs a "builtinTransformationBlock"/,
-  / must be (<|>|<=|>=) [\d.]+\.$/,
-];
-
 /** True for problems the JSON language service reports too (syntax and schema). */
 export function isSchemaProblem(p: Problem): boolean {
-  if (p.code) return false;
-  return SCHEMA_MESSAGES.some((re) => re.test(p.message));
+  return p.source === 'syntax' || p.source === 'schema';
 }
 
 /** The problems to show as this extension's diagnostics. */
