@@ -20,6 +20,7 @@ import {
   type StepPreview,
 } from '../core';
 import { errorMessage } from '../core/util/errors';
+import { formatBytes } from '../core/util/format';
 
 export const EXIT = {
   ok: 0,
@@ -146,18 +147,6 @@ class ProgressBar {
     if (this.drawn) process.stderr.write('\r\x1b[2K');
     this.drawn = false;
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1024;
-    u++;
-  } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
 function table(rows: string[][]): string {

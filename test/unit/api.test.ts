@@ -97,7 +97,7 @@ describe('scheduler', () => {
     const now = new Date(2026, 0, 1, 12, 0);
     assert.equal(nextRunTime({ intervalStr: '15m' }, undefined, now)!.getTime(), now.getTime() + 15 * 60_000);
     assert.equal(nextRunTime({ intervalStr: '1h' }, new Date(now.getTime() - 30 * 60_000), now)!.getTime(), now.getTime() + 30 * 60_000);
-    assert.equal(nextRunTime({ intervalStr: '1h' }, new Date(now.getTime() - 3 * 3_600_000), now)!.getTime(), now.getTime(), 'overdue runs go now');
+    assert.equal(nextRunTime({ intervalStr: '1h' }, new Date(now.getTime() - 3.5 * 3_600_000), now)!.getTime(), now.getTime() + 30 * 60_000, 'a missed slot waits for the next one on the grid');
     assert.equal(nextRunTime({ schedule: '0 3 * * *' }, undefined, now)!.getHours(), 3);
     assert.equal(nextRunTime({}, undefined, now), undefined);
   });

@@ -20,9 +20,11 @@ export function nextRunTime(p: Pick<Pipeline, 'intervalStr' | 'schedule'>, lastS
   }
   const every = p.intervalStr ? parseInterval(p.intervalStr) : undefined;
   if (!every) return undefined;
-  if (!lastStartedAt) return new Date(now.getTime() + every);
-  const due = lastStartedAt.getTime() + every;
-  return new Date(Math.max(due, now.getTime()));
+  // Intervals count from the last run (or now); a missed slot is not run late, the grid goes on.
+  const base = lastStartedAt ? lastStartedAt.getTime() : now.getTime();
+  let t = base + every;
+  if (t <= now.getTime()) t = now.getTime() + ((every - ((now.getTime() - base) % every)) % every || every);
+  return new Date(t);
 }
 
 export interface SchedulerClock {

@@ -1,6 +1,6 @@
 // Words and numbers for runs: tree labels, durations, the run report. Pure, unit-tested.
-import { nextCronRun, parseCron } from '../../core/schedule/cron';
-import { parseInterval } from '../../core/schedule/interval';
+import { nextRunTime } from '../../core/schedule/scheduler';
+import { formatBytes } from '../../core/util/format';
 import type { Counts, RunRecord, RunStatus, StepPreview, StepResult } from '../../core/types';
 
 export function formatDuration(ms: number | undefined): string {
@@ -13,17 +13,7 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1024;
-    u++;
-  } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+export { formatBytes };
 
 /** "3 min ago", "yesterday"-free: short and relative to `now`. */
 export function formatAgo(iso: string, now = Date.now()): string {
@@ -72,24 +62,9 @@ export function statusIcon(status: RunStatus | StepResult['status']): { id: stri
   }
 }
 
-/** The next scheduled run: cron wins over intervalStr; intervals count from the last run (or now). */
+/** The next scheduled run, as the scheduler computes it: cron wins over intervalStr. */
 export function nextRun(p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now: Date): Date | undefined {
-  if (typeof p.schedule === 'string') {
-    try {
-      return nextCronRun(parseCron(p.schedule), now);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof p.intervalStr === 'string') {
-    const ms = parseInterval(p.intervalStr);
-    if (ms === undefined) return undefined;
-    const base = lastStart ? Date.parse(lastStart) : now.getTime();
-    let t = base + ms;
-    if (t <= now.getTime()) t = now.getTime() + ((ms - ((now.getTime() - base) % ms)) % ms || ms);
-    return new Date(t);
-  }
-  return undefined;
+  return nextRunTime(p, lastStart ? new Date(lastStart) : undefined, now);
 }
 
 export function describeNextRun(p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now = new Date()): string | undefined {
