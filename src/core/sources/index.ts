@@ -24,9 +24,14 @@ export async function createSource(block: ImportBlock, ctx: SourceContext): Prom
       const { createS3Source } = await import('./s3');
       return createS3Source(block, ctx);
     }
-    case 'gcs-to-project':
-    case 'azure-to-project':
-      throw new UserError(`${block.type} is not available in this version yet. Use its S3-compatible endpoint with s3-to-project (GCS: https://storage.googleapis.com with HMAC keys), or sync it to a folder and use folder-to-project.`, 'unsupported-source');
+    case 'gcs-to-project': {
+      const { createGcsSource } = await import('./gcs');
+      return createGcsSource(block, ctx);
+    }
+    case 'azure-to-project': {
+      const { createAzureSource } = await import('./azure');
+      return createAzureSource(block, ctx);
+    }
     default:
       throw new UserError(`Unknown import block type "${(block as { type: string }).type}".`);
   }

@@ -1,0 +1,377 @@
+// azure-to-project: Azure Blob Storage with @azure/storage-blob, which loads on first use (importing
+// this module loads no SDK). Credentials: a connection string, an account key, a SAS token, or none
+// (a public container). The SDK's own retries are off: the engine retries downloads (and slows down
+// when throttled); listing pages are retried here with short backoff.
+import { PassThrough } from 'node:stream';
+import type { AzureBlock } from '../pipeline/model';
+import { parseRef, resolveValue } from '../pipeline/refs';
+import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
+import { isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
+import type { SourceContext } from './index';
+import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
+
+export const AZURE_DEFAULT_CONCURRENCY = 16;
+const VERIFY_SAMPLE = 20;
+const LIST_ATTEMPTS = 5;
+/** Azure's largest page. */
+const MAX_PAGE = 5000;
+
+export interface AzurePath {
+  container: string;
+  /** '' or ending in '/'. */
+  prefix: string;
+}
+
+/** `az://container/prefix/` -> container and prefix. A prefix without a trailing '/' is taken as a folder. */
+export function parseAzurePath(p: string): AzurePath {
+  const m = /^az:\/\/([^/]+)(?:\/(.*))?$/.exec(p.trim());
+  if (!m) throw new UserError(`path "${p}" is not an Azure Blob location: write it as az://container/prefix/.`, 'InvalidPath');
+  let prefix = m[2] ?? '';
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  return { container: m[1], prefix };
+}
+
+/** An Azure answer that trying again will not fix. `code` is Azure's error code (ContainerNotFound, ...) or a network code. */
+export class AzureError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'AzureError';
+  }
+}
+
+const NETWORK_RETRY = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR']);
+const THROTTLE_CODES = new Set(['ServerBusy', 'TooManyRequests', 'OperationTimedOut']);
+
+function parts(err: unknown): { status?: number; code?: string; message: string } {
+  const e = err as { statusCode?: number; code?: string; message?: string; details?: { errorCode?: string } };
+  const firstLine = (e?.message ?? String(err)).split('\n')[0].trim();
+  return { status: e?.statusCode, code: e?.details?.errorCode ?? e?.code, message: firstLine.slice(0, 300) };
+}
+
+/** Maps an SDK error: RetryableError for throttling, 5xx and network resets; AzureError otherwise. */
+export function azureError(err: unknown, what: string): Error {
+  if (err instanceof RetryableError || err instanceof AzureError || (err as Error)?.name === 'AbortError') return err as Error;
+  const p = parts(err);
+  const code = p.code ?? (p.status ? `HTTP${p.status}` : 'Error');
+  const text = `${what}: ${p.message}${p.status ? ` [HTTP ${p.status} ${code}]` : ` (${code})`}`;
+  if (p.status === 429 || p.status === 503 || THROTTLE_CODES.has(code)) return new RetryableError(`${text}; slowing down`, true, code);
+  if ((p.status && (p.status >= 500 || p.status === 408)) || (!p.status && NETWORK_RETRY.has(code))) return new RetryableError(text, false, code);
+  return new AzureError(text, code, p.status);
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface AzureAuth {
+  kind: 'connectionString' | 'accountKey' | 'sas' | 'anonymous';
+  /** For people: "account key ${secret:AZ_KEY} for account acme". Never a secret. */
+  describe: string;
+  /** Service URL without a query (https://acme.blob.core.windows.net, http://127.0.0.1:10000/devstoreaccount1). */
+  serviceUrl: string;
+  accountName?: string;
+  /** Name of the reference holding the secret, for messages. */
+  ref?: string;
+  connectionString?: string;
+  accountKey?: string;
+  sasToken?: string;
+}
+
+export class AzureSource implements Source {
+  readonly kind = 'azure';
+  readonly id: string;
+  readonly defaultConcurrency = AZURE_DEFAULT_CONCURRENCY;
+  private container?: Promise<ContainerClient>;
+
+  constructor(
+    readonly location: AzurePath,
+    private readonly auth: AzureAuth,
+    private readonly pageSize: number,
+  ) {
+    this.id = `azure:${auth.serviceUrl}/${location.container}/${location.prefix}`;
+  }
+
+  private url(): string {
+    return `az://${this.location.container}/${this.location.prefix}`;
+  }
+
+  private client(): Promise<ContainerClient> {
+    this.container ??= (async () => {
+      const sdk = await import('@azure/storage-blob');
+      const options = { retryOptions: { maxTries: 1 }, userAgentOptions: { userAgentPrefix: 'data-source-pipelines' } };
+      const a = this.auth;
+      let service: InstanceType<typeof sdk.BlobServiceClient>;
+      switch (a.kind) {
+        case 'connectionString':
+          try {
+            service = sdk.BlobServiceClient.fromConnectionString(a.connectionString!, options);
+          } catch {
+            // The SDK's message may quote the string: never shown.
+            throw new UserError(`The connection string ${a.ref ?? ''} is not valid. Copy it again from the storage account's "Access keys" page (DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net).`, 'InvalidConnectionString');
+          }
+          break;
+        case 'accountKey':
+          service = new sdk.BlobServiceClient(a.serviceUrl, new sdk.StorageSharedKeyCredential(a.accountName!, a.accountKey!), options);
+          break;
+        case 'sas':
+          service = new sdk.BlobServiceClient(`${a.serviceUrl}?${a.sasToken!.replace(/^\?/, '')}`, new sdk.AnonymousCredential(), options);
+          break;
+        default:
+          service = new sdk.BlobServiceClient(a.serviceUrl, new sdk.AnonymousCredential(), options);
+      }
+      return service.getContainerClient(this.location.container);
+    })();
+    return this.container;
+  }
+
+  private async listPage(prefix: string, continuationToken: string | undefined, maxPageSize: number, signal?: AbortSignal, attempts = LIST_ATTEMPTS): Promise<ListBlobsFlatSegmentResponse> {
+    const container = await this.client();
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        const pages = container.listBlobsFlat({ prefix: prefix || undefined, abortSignal: signal }).byPage({ continuationToken, maxPageSize });
+        const { value, done } = await pages.next();
+        if (done || !value) return { segment: { blobItems: [] } } as unknown as ListBlobsFlatSegmentResponse;
+        return value;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const e = azureError(err, `listing ${this.url()}`);
+        if (!isRetryable(e) || attempt >= attempts) throw e;
+        const throttled = isThrottle(e);
+        await delay(Math.min(throttled ? 8000 : 2000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random()), signal);
+      }
+    }
+  }
+
+  async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
+    const { prefix } = this.location;
+    let token: string | undefined;
+    for (;;) {
+      const page = await this.listPage(prefix, token, this.pageSize, signal);
+      for (const b of page.segment.blobItems) {
+        if (!b.name.startsWith(prefix)) continue;
+        // Hierarchical-namespace accounts list folders as blobs; they are not samples.
+        if ((b.properties as { resourceType?: string }).resourceType === 'directory') continue;
+        yield { key: b.name, rel: b.name.slice(prefix.length), size: b.properties.contentLength ?? 0, version: b.properties.etag ?? '', lastModified: b.properties.lastModified?.toISOString() };
+      }
+      const next = page.continuationToken || undefined;
+      if (!next) return;
+      if (next === token) throw new Error(`listing ${this.url()}: the server repeated a continuation token; stopping to avoid an endless listing.`);
+      token = next;
+    }
+  }
+
+  /** Streams the listed version of the blob (If-Match its ETag: a blob replaced since is picked up by the next run). */
+  async open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    const container = await this.client();
+    const what = `downloading az://${this.location.container}/${obj.key}`;
+    const etag = obj.version ? (obj.version.startsWith('"') ? obj.version : `"${obj.version}"`) : undefined;
+    let body: NodeJS.ReadableStream | undefined;
+    try {
+      const res = await container.getBlobClient(obj.key).download(0, undefined, { abortSignal: signal, conditions: etag ? { ifMatch: etag } : undefined, maxRetryRequests: 0 });
+      body = res.readableStreamBody;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw azureError(err, what);
+    }
+    if (!body) throw new AzureError(`${what}: the answer had no body`, 'NoBody');
+    const src = body as NodeJS.ReadableStream & { destroy(err?: Error): void; destroyed?: boolean };
+    const out = new PassThrough();
+    src.on('error', (err: Error) => out.destroy(azureError(err, what)));
+    // Whoever reads `out` may stop early (a wrong size) or fail: the download stops with it.
+    out.on('close', () => {
+      if (!src.destroyed) src.destroy();
+    });
+    src.pipe(out);
+    return out;
+  }
+
+  async verify(signal?: AbortSignal): Promise<VerifyResult> {
+    const { prefix, container } = this.location;
+    const base = { credentialSource: this.auth.describe, sampleFiles: [] as VerifyFile[] };
+    try {
+      const page = await this.listPage(prefix, undefined, Math.min(this.pageSize, 100), signal, 2);
+      const blobs = page.segment.blobItems;
+      const sampleFiles: VerifyFile[] = [];
+      for (const b of blobs) {
+        const rel = b.name.slice(prefix.length);
+        if (!rel || rel.endsWith('/')) continue;
+        const slash = rel.lastIndexOf('/');
+        sampleFiles.push({ name: rel.slice(slash + 1), size: b.properties.contentLength ?? 0, folder: slash >= 0 ? rel.slice(0, slash) : '' });
+        if (sampleFiles.length >= VERIFY_SAMPLE) break;
+      }
+      let detail: string;
+      if (blobs.length) detail = `Listed ${this.url()} at ${this.auth.serviceUrl}: ${page.continuationToken ? `more than ${blobs.length}` : blobs.length} blob(s).`;
+      else {
+        detail = `Container ${container} at ${this.auth.serviceUrl} is reachable, but nothing is under ${prefix ? `prefix "${prefix}"` : 'it'}.`;
+        if (prefix) {
+          const hint = await this.siblingFolders(signal).catch(() => [] as string[]);
+          detail += hint.length ? ` Folders next to it: ${hint.slice(0, 10).join(', ')}${hint.length > 10 ? ', …' : ''}. Check the path.` : ' Check the path.';
+        }
+      }
+      return { ...base, ok: true, detail, sampleFiles };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return { ...base, ok: false, ...this.explain(err) };
+    }
+  }
+
+  private async siblingFolders(signal?: AbortSignal): Promise<string[]> {
+    const trimmed = this.location.prefix.replace(/\/$/, '');
+    const parent = trimmed.includes('/') ? trimmed.slice(0, trimmed.lastIndexOf('/') + 1) : '';
+    const container = await this.client();
+    const pages = container.listBlobsByHierarchy('/', { prefix: parent || undefined, abortSignal: signal }).byPage({ maxPageSize: 50 });
+    const { value } = await pages.next();
+    return (value?.segment.blobPrefixes ?? []).map((p: { name: string }) => `"${p.name}"`);
+  }
+
+  /** A failure -> what went wrong and what to do, with Azure's own code. Never a secret. */
+  explain(err: unknown): { code: string; detail: string } {
+    if (err instanceof UserError) return { code: err.code ?? 'UserError', detail: err.message };
+    const p = parts(err);
+    const code = (err as { code?: string }).code ?? p.code ?? (p.status ? `HTTP${p.status}` : 'Error');
+    const { container } = this.location;
+    const at = this.auth.serviceUrl;
+    const host = (() => {
+      try {
+        return new URL(at).host;
+      } catch {
+        return at;
+      }
+    })();
+    const from = this.auth.describe;
+    const ref = this.auth.ref ? ` ${this.auth.ref}` : '';
+    switch (code) {
+      case 'ContainerNotFound':
+        return { code, detail: `Container "${container}" does not exist in ${at}. Check the container name in path${this.auth.kind === 'connectionString' ? ' and the account in the connection string' : ' and accountName/endpoint'}.` };
+      case 'ResourceNotFound':
+        if (this.auth.kind === 'anonymous') return { code, detail: `Container "${container}" at ${at} is not public, or does not exist (HTTP 404 to an anonymous caller). Set connectionString, accountKey or sasToken (\${secret:NAME}).` };
+        return { code, detail: `Container "${container}" or account at ${at} was not found (${p.message}). Check path and accountName/endpoint.` };
+      case 'AuthenticationFailed':
+      case 'AuthorizationFailure':
+        if (this.auth.kind === 'anonymous') return { code, detail: `Container "${container}" at ${at} does not allow anonymous listing (${code}). Set connectionString, accountKey or sasToken (\${secret:NAME}).` };
+        if (this.auth.kind === 'sas') return { code, detail: `The SAS token was rejected (${code}; credentials: ${from}): it may be expired, revoked, for another account or container, or mistyped. Create a new SAS with read and list permissions and store it in${ref || ' the secret'}.` };
+        return { code, detail: `The storage account rejected the key (${code}; credentials: ${from}): the account key is wrong or was rotated. Copy key1 or key2 from the account's "Access keys" page into${ref || ' the secret'}.` };
+      case 'AuthorizationPermissionMismatch':
+      case 'AuthorizationResourceTypeMismatch':
+      case 'AuthorizationServiceMismatch':
+      case 'InsufficientAccountPermissions':
+        return { code, detail: `Access denied (${code}): the credentials (${from}) are valid but may not list ${this.url()}. A SAS needs read (r) and list (l) permissions on the container; check the SAS's signed resource types (sr/srt) and services (ss=b).` };
+      case 'AuthorizationSourceIPMismatch':
+        return { code, detail: `Access denied (${code}): the credentials (${from}) do not allow this machine's IP address. Check the SAS's IP range or the account's firewall.` };
+      case 'PublicAccessNotPermitted':
+        return { code, detail: `The storage account does not allow anonymous access (${code}). Set connectionString, accountKey or sasToken (\${secret:NAME}).` };
+      case 'InvalidResourceName':
+      case 'OutOfRangeInput':
+        return { code, detail: `"${container}" is not a valid container name (${code}): 3-63 lowercase letters, digits and hyphens. Check path.` };
+      case 'AccountIsDisabled':
+        return { code, detail: `The storage account at ${at} is disabled (${code}).` };
+      case 'ECONNREFUSED':
+        return { code, detail: `Nothing answers at ${at} (connection refused). Is the server running, and are the host and port in the endpoint right?` };
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return { code, detail: `The host ${host} was not found (DNS, ${code}). Check accountName or endpoint, the network, a proxy or VPN.` };
+      case 'ETIMEDOUT':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+      case 'ECONNRESET':
+      case 'REQUEST_SEND_ERROR':
+        return { code, detail: `${at} cannot be reached (${code}: ${p.message}). Check the endpoint, the network, a proxy or firewall.` };
+      default:
+        if (/CERT|SSL|TLS|EPROTO/.test(code)) return { code, detail: `TLS problem talking to ${host} (${code}). For a private certificate authority run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; for a plain-HTTP emulator write the endpoint as http://.` };
+        return { code, detail: `Checking ${this.url()} at ${at} failed (${code}): ${p.message}` };
+    }
+  }
+}
+
+function refName(value: string | undefined, field: string): string {
+  const ref = value ? parseRef(value) : undefined;
+  return ref ? `\${${ref.kind}:${ref.name}}` : field;
+}
+
+/** The fields of a connection string, without keeping any secret part. */
+function connectionStringInfo(cs: string): { accountName?: string; blobEndpoint?: string; protocol?: string; suffix?: string; hasSas: boolean; dev: boolean } {
+  const fields = new Map<string, string>();
+  for (const part of cs.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  return {
+    accountName: fields.get('accountname'),
+    blobEndpoint: fields.get('blobendpoint'),
+    protocol: fields.get('defaultendpointsprotocol'),
+    suffix: fields.get('endpointsuffix'),
+    hasSas: fields.has('sharedaccesssignature'),
+    dev: /^UseDevelopmentStorage=true/i.test(cs.trim()),
+  };
+}
+
+export async function createAzureSource(block: AzureBlock, ctx: SourceContext): Promise<Source> {
+  const where = `step "${ctx.step}"`;
+  const location = parseAzurePath(block.path);
+  const accountName = (await resolveValue(block.accountName || undefined, ctx.resolver, `${where} accountName`))?.trim() || undefined;
+  const endpointRaw = (await resolveValue(block.endpoint || undefined, ctx.resolver, `${where} endpoint`))?.trim();
+  let endpoint: string | undefined;
+  if (endpointRaw) {
+    let u: URL;
+    try {
+      u = new URL(endpointRaw);
+    } catch {
+      throw new UserError(`${where}: endpoint "${endpointRaw}" is not a URL; write it like https://acme.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1.`, 'InvalidEndpoint');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${where}: endpoint must start with http:// or https://.`, 'InvalidEndpoint');
+    if (u.search) throw new UserError(`${where}: endpoint must not hold a query (a SAS token goes in sasToken).`, 'InvalidEndpoint');
+    if (u.username || u.password) throw new UserError(`${where}: endpoint must not hold a user name or password.`, 'InvalidEndpoint');
+    endpoint = u.origin + u.pathname.replace(/\/+$/, '');
+  }
+  const env = ctx.resolver.env;
+  const pageSize = Math.min(MAX_PAGE, Number(env.DSP_AZURE_PAGE_SIZE ?? process.env.DSP_AZURE_PAGE_SIZE) || MAX_PAGE); // smaller only for tests
+  const serviceUrlFor = (name: string | undefined) => {
+    if (endpoint) return endpoint;
+    if (!name) throw new UserError(`${where}: set accountName (the storage account), or endpoint, or connectionString.`, 'MissingAccount');
+    if (!/^[a-z0-9]{3,24}$/.test(name)) throw new UserError(`${where}: accountName "${name}" is not a storage account name (3-24 lowercase letters and digits).`, 'InvalidAccountName');
+    return `https://${name}.blob.core.windows.net`;
+  };
+
+  let auth: AzureAuth;
+  if (block.connectionString) {
+    const ref = refName(block.connectionString, 'connectionString');
+    const cs = (await resolveValue(block.connectionString, ctx.resolver, `${where} connectionString`))!;
+    const info = connectionStringInfo(cs);
+    const name = info.dev ? 'devstoreaccount1' : info.accountName;
+    const serviceUrl = info.blobEndpoint?.replace(/\/+$/, '') ?? (info.dev ? 'http://127.0.0.1:10000/devstoreaccount1' : name ? `${info.protocol ?? 'https'}://${name}.blob.${info.suffix ?? 'core.windows.net'}` : undefined);
+    if (!serviceUrl) throw new UserError(`${where}: the connection string ${ref} names no AccountName or BlobEndpoint. Copy it again from the storage account's "Access keys" page.`, 'InvalidConnectionString');
+    auth = { kind: 'connectionString', ref, connectionString: cs, serviceUrl, accountName: name, describe: `connection string ${ref}${name ? ` (account ${name}${info.hasSas ? ', SAS' : ''})` : ''}` };
+  } else if (block.accountKey) {
+    const ref = refName(block.accountKey, 'accountKey');
+    const key = (await resolveValue(block.accountKey, ctx.resolver, `${where} accountKey`))!.trim();
+    if (!accountName) throw new UserError(`${where}: accountKey needs accountName (the storage account the key belongs to).`, 'MissingAccount');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new UserError(`${where}: the account key ${ref} is not base64. Copy key1 or key2 from the storage account's "Access keys" page.`, 'InvalidAccountKey');
+    auth = { kind: 'accountKey', ref, accountKey: key, accountName, serviceUrl: serviceUrlFor(accountName), describe: `account key ${ref} for account ${accountName}` };
+  } else if (block.sasToken) {
+    const ref = refName(block.sasToken, 'sasToken');
+    const sas = (await resolveValue(block.sasToken, ctx.resolver, `${where} sasToken`))!.trim().replace(/^\?/, '');
+    const q = new URLSearchParams(sas);
+    if (!q.get('sig')) throw new UserError(`${where}: the SAS token ${ref} has no signature (sig=...). Store the whole token, like sv=...&sp=rl&se=...&sig=...`, 'InvalidSasToken');
+    const notes = [q.get('sp') ? `permissions ${q.get('sp')}` : '', q.get('se') ? `expires ${q.get('se')}` : ''].filter(Boolean).join(', ');
+    auth = { kind: 'sas', ref, sasToken: sas, accountName, serviceUrl: serviceUrlFor(accountName), describe: `SAS token ${ref}${notes ? ` (${notes})` : ''}` };
+  } else {
+    auth = { kind: 'anonymous', accountName, serviceUrl: serviceUrlFor(accountName), describe: 'anonymous (public container): no connectionString, accountKey or sasToken is set' };
+  }
+  return new AzureSource(location, auth, pageSize);
+}
