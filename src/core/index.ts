@@ -10,3 +10,4 @@ export { parseCron, nextCronRun } from './schedule/cron';
 export { parseInterval } from './schedule/interval';
 export { UserError } from './util/errors';
 export { notifyRun, smtpFromEnv, runReport, redactUrl, type NotifyOptions, type SmtpConfig, type RunReport } from './notify';
+export { Scheduler, nextRunTime, type ScheduledEntry } from './schedule/scheduler';

@@ -28,6 +28,7 @@ import { PipelinesTree } from './views/pipelinesTree';
 import { PreviewPanels } from './views/previewPanel';
 import { RUN_REPORT_SCHEME, RunReportProvider } from './views/runReport';
 import { RunsTree } from './views/runsTree';
+import { ScheduleService } from './scheduleService';
 
 /** Coalesces bursts of events (a run writes its record once per step) into one refresh. */
 function debounced(fn: () => void, ms: number): { (): void; dispose(): void } {
@@ -74,10 +75,12 @@ export function activate(context: vscode.ExtensionContext): void {
     register(context, deps);
   }
 
+  const schedules = new ScheduleService(svc);
   const pipelines = new PipelinesTree(svc);
   const runs = new RunsTree(svc);
   const refreshPipelines = debounced(() => pipelines.refresh(), 150);
   const refreshRuns = debounced(() => runs.refresh(), 150);
+  const refreshSchedules = debounced(() => void schedules.refresh(), 500);
   const refreshAll = () => {
     refreshPipelines();
     refreshRuns();
@@ -88,6 +91,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     refreshPipelines,
     refreshRuns,
+    refreshSchedules,
+    schedules,
     vscode.workspace.registerTextDocumentContentProvider(RUN_REPORT_SCHEME, reports),
     vscode.window.registerTreeDataProvider('dataPipelines.pipelines', pipelines),
     vscode.window.registerTreeDataProvider('dataPipelines.runs', runs),
@@ -96,6 +101,9 @@ export function activate(context: vscode.ExtensionContext): void {
     pipelineWatcher.onDidCreate(refreshAll),
     pipelineWatcher.onDidDelete(refreshAll),
     pipelineWatcher.onDidChange(refreshPipelines),
+    pipelineWatcher.onDidCreate(refreshSchedules),
+    pipelineWatcher.onDidDelete(refreshSchedules),
+    pipelineWatcher.onDidChange(refreshSchedules),
     runWatcher,
     runWatcher.onDidCreate(refreshAll),
     runWatcher.onDidChange(refreshAll),

@@ -13,12 +13,18 @@ export interface RunRequest {
   uri: vscode.Uri;
   trigger: Trigger;
   steps?: string[];
+  /** Scheduled runs: progress in the status bar, a notification only when something needs attention. */
+  quiet?: boolean;
 }
 
 export async function runWithProgress(svc: Services, req: RunRequest): Promise<RunRecord | undefined> {
   if (!requireTrust('Run pipeline')) return undefined;
   const file = path.resolve(req.uri.fsPath);
   const existing = svc.activeRuns.get(file);
+  if (existing && req.quiet) {
+    svc.log.warn(`${path.basename(file)} is already running; the scheduled run is skipped.`);
+    return undefined;
+  }
   if (existing) {
     void vscode.window.showInformationMessage(`${path.basename(file)} is already running.`, 'Cancel Run', 'Open Log').then((b) => {
       if (b === 'Cancel Run') existing.controller.abort();
@@ -45,7 +51,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
   let run: RunRecord | undefined;
   try {
     run = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: true },
+      { location: req.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: !req.quiet },
       async (progress, token) => {
         token.onCancellationRequested(() => {
           svc.log.warn(`Cancelling ${what}`);
@@ -63,6 +69,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
           signal: controller.signal,
           logger: svc.logger(),
           resolver: svc.resolver(),
+          notify: { smtp: await svc.smtp() },
           onStart: (r) => {
             active.run = r;
             svc.onDidChangeRuns.fire();
@@ -88,7 +95,8 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
     svc.activeRuns.delete(file);
     svc.onDidChangeRuns.fire();
   }
-  notifyResult(svc, run);
+  if (!req.quiet || run.status !== 'success' || run.counts.new + run.counts.changed > 0) notifyResult(svc, run);
+  for (const n of run.notifications ?? []) (n.ok ? svc.log.info : svc.log.warn)(`${n.kind}: ${n.detail}`);
   return run;
 }
 

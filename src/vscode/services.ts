@@ -2,7 +2,8 @@
 // listen to, and the runs in progress. Created in activate(); cheap (no I/O).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Logger, Resolver, RunRecord } from '../core';
+import { core } from './core';
+import type { Logger, Resolver, RunRecord, SmtpConfig } from '../core';
 
 export const PIPELINE_GLOB = '**/*.pipeline.json';
 export const PIPELINE_SELECTOR: vscode.DocumentSelector = [{ language: 'json', pattern: PIPELINE_GLOB }];
@@ -51,6 +52,32 @@ export class Services implements vscode.Disposable {
       secret: async (name) => overrides[name] ?? (await this.context.secrets.get(name)),
       env: process.env,
     };
+  }
+
+  /** SMTP for email reports: the dataPipelines.smtp.* settings with the SMTP_PASSWORD secret, else DSP_SMTP_URL. */
+  async smtp(): Promise<SmtpConfig | undefined> {
+    const cfg = vscode.workspace.getConfiguration('dataPipelines.smtp');
+    const url = cfg.get<string>('url', '');
+    const from = cfg.get<string>('from', '') || undefined;
+    if (!url) {
+      const { smtpFromEnv } = await core();
+      return smtpFromEnv(from ? { ...process.env, DSP_SMTP_FROM: from } : process.env);
+    }
+    try {
+      const u = new URL(url);
+      const secure = u.protocol === 'smtps:';
+      return {
+        host: u.hostname,
+        port: Number(u.port || (secure ? 465 : 587)),
+        secure,
+        user: u.username ? decodeURIComponent(u.username) : undefined,
+        pass: await this.context.secrets.get('SMTP_PASSWORD'),
+        from: from ?? 'data-pipelines@localhost',
+      };
+    } catch {
+      this.log.warn('dataPipelines.smtp.url is not a URL like smtp://user@host:587; email reports are not sent.');
+      return undefined;
+    }
   }
 
   /** SecretStorage cannot list its keys: remember the names (never the values) we stored. */
