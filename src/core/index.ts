@@ -11,3 +11,4 @@ export { parseInterval } from './schedule/interval';
 export { UserError } from './util/errors';
 export { notifyRun, smtpFromEnv, runReport, redactUrl, type NotifyOptions, type SmtpConfig, type RunReport } from './notify';
 export { Scheduler, nextRunTime, type ScheduledEntry } from './schedule/scheduler';
+export { startApiServer, findPipelineFiles, pipelineId, generateApiKey, type ApiServer, type ApiOptions } from './api/server';

@@ -11,6 +11,7 @@ import { registerPreviewPipeline } from './commands/previewPipeline';
 import { registerPreviewStep } from './commands/previewStep';
 import { registerReplaceEncryptedSecret } from './commands/replaceEncryptedSecret';
 import { registerRevealStep } from './commands/revealStep';
+import { registerRunFromCode } from './commands/runFromCode';
 import { registerRunPipeline } from './commands/runPipeline';
 import { registerRunStep } from './commands/runStep';
 import { registerSetSecret } from './commands/setSecret';
@@ -71,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerReplaceEncryptedSecret,
     registerRevealStep,
     registerShowLog,
+    registerRunFromCode,
   ]) {
     register(context, deps);
   }
