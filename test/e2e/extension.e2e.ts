@@ -121,7 +121,7 @@ describe('extension e2e (trusted workspace)', function () {
     });
     const extensionsDir = path.join(tmp, 'extensions');
     await installExtension(extensionsDir, projectRoot());
-    server = await startCodeServer({ workspace, extensionsDir, userDataDir: path.join(tmp, 'user-data'), env: { E2E_WRONG_SECRET: 'definitely-not-the-secret' } });
+    server = await startCodeServer({ workspace, extensionsDir, userDataDir: path.join(tmp, 'user-data'), env: { E2E_WRONG_SECRET: 'definitely-not-the-secret' }, settings: { 'dataPipelines.api.port': 0 } });
     wb = await openWorkbench(server.url, workspace, { trust: true });
   });
 
@@ -230,6 +230,20 @@ describe('extension e2e (trusted workspace)', function () {
     await frame.locator('#search input').fill('truck-');
     await waitUntil(async () => ((await frame.locator('#shown-count').textContent()) ?? '').startsWith('4 of '), { timeoutMs: 10_000, description: 'filtered count' });
     await screenshot(p, 'preview-webview-search');
+    await runCommand(p, 'View: Close All Editors');
+  });
+
+  it('runs a pipeline from code: the local API answers with an API key', async function () {
+    const p = page();
+    await openFile(p, 'demo.pipeline.json');
+    await runCommand(p, 'Data Pipelines: Run Pipeline from Code…');
+    const toast = await waitForNotification(p, /Local API on http:\/\/127\.0\.0\.1:\d+/, 60_000);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec((await toast.textContent()) ?? '')![0];
+    await p.locator('.monaco-editor').filter({ hasText: 'Run "demo" from code' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await screenshot(p, 'run-from-code');
+    assert.deepEqual(await (await fetch(`${url}/api/health`)).json(), { ok: true });
+    assert.equal((await fetch(`${url}/api/pipelines/demo/run`, { method: 'POST' })).status, 401, 'no key, no run');
+    assert.equal((await fetch(`${url}/api/pipelines`, { headers: { 'x-api-key': 'guess' } })).status, 401);
     await runCommand(p, 'View: Close All Editors');
   });
 

@@ -1,9 +1,224 @@
-// Placeholder until the S3 source lands.
+// s3-to-project: AWS S3 and any S3-compatible endpoint (MinIO, Ceph RGW, R2, B2, Wasabi, Scaleway,
+// GCS's XML API with HMAC keys). Listing and downloads go through a small SigV4 client over
+// node:http(s) (src/core/sources/s3/client.ts); the AWS SDK loads only to find ambient credentials.
+// Importing this module loads no SDK.
 import type { S3Block } from '../pipeline/model';
-import type { Source } from '../types';
-import { UserError } from '../util/errors';
+import { resolveValue } from '../pipeline/refs';
+import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
+import { errorMessage, UserError } from '../util/errors';
 import type { SourceContext } from './index';
+import { S3Client, type RequestCounts } from './s3/client';
+import { chooseCredentials, type CredentialChoice } from './s3/credentials';
+import { S3Error, TLS_CODES } from './s3/errors';
 
-export async function createS3Source(_block: S3Block, _ctx: SourceContext): Promise<Source> {
-  throw new UserError('s3-to-project is not available yet.');
+/** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
+export const S3_DEFAULT_CONCURRENCY = 64;
+const VERIFY_SAMPLE = 20;
+/** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
+const VERIFY_ATTEMPTS = 2;
+
+export interface S3Path {
+  bucket: string;
+  /** '' or ending in '/': the path names a folder. */
+  prefix: string;
+}
+
+/** `s3://bucket/prefix/` -> bucket and prefix. A prefix without a trailing '/' is taken as a folder. */
+export function parseS3Path(p: string): S3Path {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(p.trim());
+  if (!m) throw new UserError(`path "${p}" is not an S3 location: write it as s3://bucket/prefix/.`, 'InvalidPath');
+  let prefix = m[2] ?? '';
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  return { bucket: m[1], prefix };
+}
+
+export class S3Source implements Source {
+  readonly kind = 's3';
+  readonly id: string;
+  readonly defaultConcurrency = S3_DEFAULT_CONCURRENCY;
+
+  constructor(
+    readonly client: S3Client,
+    readonly location: S3Path,
+    private readonly creds: CredentialChoice,
+    /** Page size for listings (S3's maximum is 1000; smaller only for tests). */
+    private readonly pageSize: number | undefined,
+    private readonly secretRef: string | undefined,
+  ) {
+    const where = client.loc.endpoint ? client.loc.endpoint.replace(/\/+$/, '') : 'aws';
+    this.id = `s3:${where}/${location.bucket}/${location.prefix}`;
+  }
+
+  /** Requests made so far, by kind (tests and benchmarks count on it). */
+  get counts(): RequestCounts {
+    return this.client.counts;
+  }
+
+  private url(): string {
+    return `s3://${this.location.bucket}/${this.location.prefix}`;
+  }
+
+  async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
+    const { prefix } = this.location;
+    let token: string | undefined;
+    let lastKey: string | undefined;
+    let pending: Promise<Awaited<ReturnType<S3Client['listPage']>>> | undefined = this.client.listPage(prefix, { maxKeys: this.pageSize }, signal);
+    while (pending) {
+      const page = await pending;
+      pending = undefined;
+      const last = page.objects.length ? page.objects[page.objects.length - 1].key : lastKey;
+      if (page.truncated) {
+        // Ask for the next page while this one is handed out.
+        if (page.nextToken) {
+          if (page.nextToken === token) throw new Error(`listing ${this.url()}: the server repeated a continuation token; stopping to avoid an endless listing.`);
+          token = page.nextToken;
+          pending = this.client.listPage(prefix, { token, maxKeys: this.pageSize }, signal);
+        } else if (last !== undefined && last !== lastKey) {
+          pending = this.client.listPage(prefix, { startAfter: last, maxKeys: this.pageSize }, signal);
+        } else throw new Error(`listing ${this.url()}: the server said there is more but gave no way to continue.`);
+        pending.catch(() => undefined); // awaited above; this only keeps an abandoned listing quiet
+      }
+      lastKey = last;
+      for (const o of page.objects) {
+        if (!o.key.startsWith(prefix)) continue;
+        yield { key: o.key, rel: o.key.slice(prefix.length), size: o.size, version: o.etag, lastModified: o.lastModified };
+      }
+    }
+  }
+
+  async open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return this.client.getObject(obj.key, obj.version || undefined, signal);
+  }
+
+  async verify(signal?: AbortSignal): Promise<VerifyResult> {
+    const { bucket, prefix } = this.location;
+    const base = () => ({ credentialSource: this.creds.describe(), sampleFiles: [] as VerifyFile[] });
+    try {
+      await this.creds.get();
+    } catch (err) {
+      return { ...base(), ok: false, code: (err as { code?: string }).code ?? 'CredentialsProviderError', detail: errorMessage(err) };
+    }
+    try {
+      const page = await this.client.listPage(prefix, { maxKeys: Math.min(this.pageSize ?? 100, 100), attempts: VERIFY_ATTEMPTS }, signal);
+      const sampleFiles: VerifyFile[] = [];
+      for (const o of page.objects) {
+        const rel = o.key.slice(prefix.length);
+        if (!rel || rel.endsWith('/')) continue;
+        const slash = rel.lastIndexOf('/');
+        sampleFiles.push({ name: rel.slice(slash + 1), size: o.size, folder: slash >= 0 ? rel.slice(0, slash) : '' });
+        if (sampleFiles.length >= VERIFY_SAMPLE) break;
+      }
+      const notes: string[] = [];
+      if (this.client.redirectedFrom) notes.push(`The bucket is in region ${this.client.region}, not ${this.client.redirectedFrom}: set "region": "${this.client.region}" on the step to save a redirect.`);
+      if (this.creds.anonymous()) notes.push('No credentials were found, so requests are anonymous; that works because the bucket allows public listing.');
+      let detail: string;
+      if (page.objects.length) {
+        detail = `Listed ${this.url()} at ${this.client.describeEndpoint()}: ${page.truncated ? `more than ${page.objects.length}` : page.objects.length} object(s).`;
+      } else {
+        detail = `Bucket ${bucket} is reachable, but nothing is under ${prefix ? `prefix "${prefix}"` : 'it'}.`;
+        if (prefix) {
+          const hint = await this.siblingFolders(signal).catch(() => [] as string[]);
+          detail += hint.length ? ` Folders next to it: ${hint.slice(0, 10).join(', ')}${hint.length > 10 ? ', …' : ''}. Check the path.` : ' Check the path.';
+        }
+      }
+      return { ...base(), ok: true, detail: [detail, ...notes].join(' '), sampleFiles };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return { ...base(), ok: false, ...this.explain(err) };
+    }
+  }
+
+  /** Folders at the level of the step's prefix, to suggest when the prefix is empty. */
+  private async siblingFolders(signal?: AbortSignal): Promise<string[]> {
+    const trimmed = this.location.prefix.replace(/\/$/, '');
+    const parent = trimmed.includes('/') ? trimmed.slice(0, trimmed.lastIndexOf('/') + 1) : '';
+    const page = await this.client.listPage(parent, { delimiter: '/', maxKeys: 50, attempts: VERIFY_ATTEMPTS }, signal);
+    return page.prefixes.map((p) => `"${p}"`);
+  }
+
+  /** A failure -> what went wrong and what to do, with the storage's own code. Never a secret. */
+  explain(err: unknown): { code: string; detail: string } {
+    const e = err as { code?: string; message?: string };
+    const code = e.code ?? (err instanceof Error ? err.name : 'Error');
+    const { bucket } = this.location;
+    const at = this.client.describeEndpoint();
+    const from = this.creds.describe();
+    const host = this.client.loc.endpoint ? new URL(this.client.loc.endpoint).host : 'the AWS S3 endpoint';
+    switch (code) {
+      case 'InvalidAccessKeyId':
+        return { code, detail: `${at} does not know the access key (credentials: ${from}). Check accessKey, and that the endpoint is the service the keys belong to.` };
+      case 'SignatureDoesNotMatch':
+        return { code, detail: `The secret key does not match the access key (credentials: ${from}). Check the secret${this.secretRef ? ` ${this.secretRef}` : ''} for typos or stray whitespace.` };
+      case 'NoSuchBucket':
+        return { code, detail: `Bucket "${bucket}" does not exist at ${at}. Check the bucket name in path${this.client.loc.endpoint ? ' and the endpoint' : ''}.` };
+      case 'AccessDenied':
+      case 'AllAccessDisabled':
+        if (this.creds.anonymous()) return { code, detail: `No AWS credentials were found, and bucket "${bucket}" does not allow anonymous listing. Set accessKey and secretKey (\${secret:NAME}), or profile, or configure the AWS CLI (aws configure, aws sso login).` };
+        return { code, detail: `Access denied: the credentials (${from}) work, but may not list ${this.url()}. Grant s3:ListBucket on arn:aws:s3:::${bucket} and s3:GetObject on arn:aws:s3:::${bucket}/${this.location.prefix}*, or use other credentials.` };
+      case 'PermanentRedirect':
+      case 'AuthorizationHeaderMalformed':
+      case 'IllegalLocationConstraintException':
+        return { code, detail: `Bucket "${bucket}" is in another region than ${this.client.region}. Set "region" on the step to the bucket's region. (${e.message ?? code})` };
+      case 'ExpiredToken':
+      case 'TokenRefreshRequired':
+      case 'InvalidToken':
+        return { code, detail: `The session token is expired or invalid (credentials: ${from}). Refresh the credentials (aws sso login, or new keys).` };
+      case 'RequestTimeTooSkewed':
+        return { code, detail: `This machine's clock differs from the server's by more than 15 minutes; S3 rejects the signature. Fix the clock.` };
+      case 'InvalidBucketName':
+        return { code, detail: `"${bucket}" is not a valid bucket name. Check path.` };
+      case 'ECONNREFUSED':
+        return { code, detail: `Nothing answers at ${at} (connection refused). Is the server running, and are the host and port in the endpoint right?` };
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return { code, detail: `The host ${host} was not found (DNS). Check the endpoint URL${this.client.loc.endpoint ? '' : ` and the region "${this.client.region}" (for an S3-compatible service, set endpoint)`}, and the network or VPN.` };
+      case 'ETIMEDOUT':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return { code, detail: `${at} cannot be reached (${code}). Check the endpoint URL, the network, a proxy or firewall.` };
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return { code, detail: `${at} closed the connection (${code}). If the server speaks TLS, the endpoint must start with https://; otherwise check a proxy or firewall.` };
+      case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
+      case 'EPROTO':
+        return { code, detail: `TLS handshake with ${host} failed (${code}): the server does not speak TLS on this port. If it is plain HTTP, write the endpoint as http://.` };
+      case 'ERR_TLS_CERT_ALTNAME_INVALID':
+        return { code, detail: `TLS problem: the certificate of ${host} is for another host name (${code}). Check the endpoint${this.client.loc.pathStyle ? '' : '; for bucket names with dots set "forcePathStyle": true'}.` };
+      default:
+        if (TLS_CODES.has(code) || /CERT|SSL|TLS/.test(code))
+          return { code, detail: `TLS problem: the certificate of ${host} is not trusted (${code}). For a private certificate authority, run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; also check the host name and this machine's clock.` };
+        if (code.startsWith('HPE_')) return { code, detail: `${at} did not answer with valid HTTP (${code}). If it is an HTTPS server, the endpoint must start with https://.` };
+        if (err instanceof S3Error) return { code, detail: `${e.message}` };
+        return { code, detail: `Checking ${this.url()} at ${at} failed: ${errorMessage(err)}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+export async function createS3Source(block: S3Block, ctx: SourceContext): Promise<Source> {
+  const where = `step "${ctx.step}"`;
+  const location = parseS3Path(block.path);
+  const endpointRaw = (await resolveValue(block.endpoint || undefined, ctx.resolver, `${where} endpoint`))?.trim();
+  let endpoint: string | undefined;
+  if (endpointRaw) {
+    let u: URL;
+    try {
+      u = new URL(endpointRaw);
+    } catch {
+      throw new UserError(`${where}: endpoint "${endpointRaw}" is not a URL; write it like https://s3.fr-par.scw.cloud or http://127.0.0.1:9000.`, 'InvalidEndpoint');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${where}: endpoint must start with http:// or https://.`, 'InvalidEndpoint');
+    if (u.username || u.password) throw new UserError(`${where}: the endpoint URL must not hold a user name or password; use accessKey and secretKey.`, 'InvalidEndpoint');
+    endpoint = u.origin + u.pathname.replace(/\/+$/, '');
+  }
+  const env = ctx.resolver.env;
+  const region = (await resolveValue(block.region || undefined, ctx.resolver, `${where} region`)) || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const creds = await chooseCredentials(block, ctx.resolver, ctx.step);
+  const pageSize = Number(env.DSP_S3_PAGE_SIZE ?? process.env.DSP_S3_PAGE_SIZE) || undefined; // tests only
+  const client = new S3Client({ endpoint, bucket: location.bucket, region, pathStyle: block.forcePathStyle ?? !!endpoint, requesterPays: !!block.requesterPays }, creds);
+  return new S3Source(client, location, creds, pageSize, block.secretKey && /^\$\{/.test(block.secretKey) ? block.secretKey : undefined);
 }

@@ -1,0 +1,236 @@
+// A small S3 client for what a sync needs (ListObjectsV2, GetObject, HeadBucket): SigV4 over
+// node:http(s) with one keep-alive agent. Every response body is read or destroyed.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { isRetryable, RetryableError } from '../../util/errors';
+import type { CredentialChoice } from './credentials';
+import { errorFromResponse, networkError, S3Error } from './errors';
+import { canonicalQuery, encodeKeyPath, Signer, type Credentials } from './sigv4';
+import { MalformedResponseError, parseErrorXml, parseListObjectsV2, type ListPage } from './xml';
+
+const USER_AGENT = 'data-source-pipelines/0.1';
+const ERROR_BODY_LIMIT = 64 * 1024;
+const LIST_ATTEMPTS = 6;
+const IDLE_TIMEOUT_MS = 60_000;
+
+export interface S3Location {
+  /** Custom endpoint URL; undefined for AWS. */
+  endpoint?: string;
+  bucket: string;
+  region: string;
+  pathStyle: boolean;
+  requesterPays: boolean;
+}
+
+export interface RequestCounts {
+  list: number;
+  get: number;
+  head: number;
+  /** Requests repeated after a region redirect. */
+  redirects: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: http.IncomingMessage;
+}
+
+function awsHost(bucket: string, region: string, virtual: boolean): string {
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `${virtual ? bucket + '.' : ''}s3.${region}.${suffix}`;
+}
+
+export async function readBody(res: http.IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) {
+      res.destroy();
+      break;
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export const backoffMs = (attempt: number, throttled: boolean) => Math.min(throttled ? 10_000 : 4_000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random());
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class S3Client {
+  readonly counts: RequestCounts = { list: 0, get: 0, head: 0, redirects: 0 };
+  /** The region the bucket answered from, when it differs from the configured one. */
+  redirectedFrom?: string;
+  private readonly agent: http.Agent;
+  private readonly secure: boolean;
+  private readonly base?: URL;
+  private signer?: { creds: Credentials; signer: Signer };
+
+  constructor(
+    readonly loc: S3Location,
+    private readonly creds: CredentialChoice,
+  ) {
+    this.base = loc.endpoint ? new URL(loc.endpoint) : undefined;
+    this.secure = this.base ? this.base.protocol === 'https:' : true;
+    // No socket cap: the engine bounds requests in flight, and the pool keeps that many warm.
+    const opts: http.AgentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 1024, scheduling: 'lifo' };
+    this.agent = this.secure ? new https.Agent(opts) : new http.Agent(opts);
+  }
+
+  get region(): string {
+    return this.loc.region;
+  }
+
+  /** Human form of where requests go: the endpoint URL, or "AWS S3 (region)". */
+  describeEndpoint(): string {
+    return this.base ? this.base.origin + this.base.pathname.replace(/\/$/, '') : `AWS S3 (${this.loc.region})`;
+  }
+
+  private target(key: string | undefined): { host: string; hostname: string; port?: number; path: string } {
+    const keyPath = key === undefined ? '' : encodeKeyPath(key);
+    if (this.base) {
+      const basePath = this.base.pathname.replace(/\/$/, '');
+      if (this.loc.pathStyle) return { host: this.base.host, hostname: this.base.hostname, port: this.base.port ? Number(this.base.port) : undefined, path: `${basePath}/${encodeKeyPath(this.loc.bucket)}/${keyPath}` };
+      return { host: `${this.loc.bucket}.${this.base.host}`, hostname: `${this.loc.bucket}.${this.base.hostname}`, port: this.base.port ? Number(this.base.port) : undefined, path: `${basePath}/${keyPath}` };
+    }
+    // Bucket names with dots break the wildcard certificate of virtual-hosted URLs.
+    const virtual = !this.loc.pathStyle && !this.loc.bucket.includes('.');
+    const host = awsHost(this.loc.bucket, this.loc.region, virtual);
+    return { host, hostname: host, path: virtual ? `/${keyPath}` : `/${encodeKeyPath(this.loc.bucket)}/${keyPath}` };
+  }
+
+  private async signerFor(): Promise<Signer | undefined> {
+    const c = await this.creds.get();
+    if (!c) return undefined;
+    if (this.signer?.creds !== c) this.signer = { creds: c, signer: new Signer(c) };
+    return this.signer.signer;
+  }
+
+  /** One request, no retries, no redirects. The caller owns the body. */
+  async send(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>, extra: Record<string, string>, what: string, signal?: AbortSignal): Promise<RawResponse> {
+    const t = this.target(key);
+    const qs = canonicalQuery(query);
+    const signer = await this.signerFor();
+    const headers: Record<string, string> = { ...extra };
+    if (this.loc.requesterPays) headers['x-amz-request-payer'] = 'requester';
+    const signed = signer ? signer.sign({ method, host: t.host, path: t.path, query: qs, headers, region: this.loc.region }) : { host: t.host, ...headers };
+    signed['user-agent'] = USER_AGENT;
+    const mod = this.secure ? https : http;
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = mod.request({ method, agent: this.agent, hostname: t.hostname, port: t.port, path: qs ? `${t.path}?${qs}` : t.path, headers: signed, signal });
+      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new RetryableError(`${what}: no data for ${IDLE_TIMEOUT_MS / 1000} s`, false, 'ETIMEDOUT')));
+      req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, what)));
+      req.once('response', (res) => {
+        // A body that ends early arrives as an error on the response stream; keep its code.
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      req.end();
+    });
+  }
+
+  /** Reads an error answer and turns it into an error; follows nothing. */
+  private async failure(res: RawResponse, what: string): Promise<{ err: Error; region?: string }> {
+    let body = '';
+    if (res.body.readable) {
+      try {
+        body = await readBody(res.body, ERROR_BODY_LIMIT);
+      } catch {
+        /* the error code is in the status anyway */
+      }
+    }
+    const parsed = parseErrorXml(body);
+    const hdrRegion = res.headers['x-amz-bucket-region'];
+    const region = (Array.isArray(hdrRegion) ? hdrRegion[0] : hdrRegion) || parsed.region;
+    return { err: errorFromResponse({ status: res.status, code: parsed.code, message: parsed.message, what }), region };
+  }
+
+  /**
+   * A request that follows S3's region redirect once (301 PermanentRedirect, 307, 400
+   * AuthorizationHeaderMalformed/IllegalLocationConstraint naming another region) and throws
+   * mapped errors for any non-2xx answer.
+   */
+  async request(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>, extra: Record<string, string>, what: string, signal?: AbortSignal): Promise<RawResponse> {
+    for (let hop = 0; ; hop++) {
+      const res = await this.send(method, key, query, extra, what, signal);
+      if (res.status >= 200 && res.status < 300) return res;
+      if (res.status === 304 || res.status === 412) {
+        res.body.resume();
+        throw errorFromResponse({ status: 412, code: 'PreconditionFailed', what });
+      }
+      const { err, region } = await this.failure(res, what);
+      const redirectable = res.status === 301 || res.status === 307 || (res.status === 400 && /AuthorizationHeaderMalformed|IllegalLocationConstraint/.test((err as S3Error).code ?? ''));
+      if (hop === 0 && redirectable && region && region !== this.loc.region) {
+        this.redirectedFrom ??= this.loc.region;
+        this.loc.region = region;
+        this.counts.redirects++;
+        continue;
+      }
+      if (redirectable && res.status === 301) throw new S3Error(`${what}: the bucket is in another region${region ? ` (${region})` : ''}; set "region"${region ? `: "${region}"` : ''} on the step. [HTTP 301 ${(err as S3Error).code ?? ''}]`, 'PermanentRedirect', 301);
+      throw err;
+    }
+  }
+
+  /** One page of ListObjectsV2 with URL-encoded keys; retried on resets, 5xx and throttling. */
+  async listPage(prefix: string, opts: { token?: string; maxKeys?: number; delimiter?: string; startAfter?: string; attempts?: number }, signal?: AbortSignal): Promise<ListPage> {
+    const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url', prefix };
+    if (opts.token) query['continuation-token'] = opts.token;
+    if (opts.maxKeys) query['max-keys'] = String(opts.maxKeys);
+    if (opts.delimiter) query.delimiter = opts.delimiter;
+    if (opts.startAfter) query['start-after'] = opts.startAfter;
+    const what = `listing s3://${this.loc.bucket}/${prefix}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.counts.list++;
+        const res = await this.request('GET', undefined, query, {}, what, signal);
+        const xml = await readBody(res.body, 256 * 1024 * 1024);
+        const len = Number(res.headers['content-length']);
+        if (Number.isFinite(len) && Buffer.byteLength(xml) !== len) throw new RetryableError(`${what}: short listing (${Buffer.byteLength(xml)} of ${len} bytes)`);
+        try {
+          return parseListObjectsV2(xml);
+        } catch (err) {
+          if (err instanceof MalformedResponseError) throw new RetryableError(`${what}: ${err.message}`);
+          throw err;
+        }
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (!isRetryable(err) || attempt >= (opts.attempts ?? LIST_ATTEMPTS)) throw err;
+        await delay(backoffMs(attempt, (err as RetryableError).throttled === true), signal);
+      }
+    }
+  }
+
+  async getObject(key: string, etag: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    this.counts.get++;
+    const extra: Record<string, string> = {};
+    if (etag) extra['if-match'] = `"${etag}"`;
+    const res = await this.request('GET', key, {}, extra, `downloading s3://${this.loc.bucket}/${key}`, signal);
+    return res.body;
+  }
+
+  async headBucket(signal?: AbortSignal): Promise<RawResponse> {
+    this.counts.head++;
+    const res = await this.send('HEAD', undefined, {}, {}, `checking bucket ${this.loc.bucket}`, signal);
+    res.body.resume();
+    return res;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
