@@ -17,7 +17,29 @@ const common = {
   mainFields: ['module', 'main'],
 };
 
+// Cloud SDKs and the mailer are loaded with await import() on first use. Each gets a bundle of
+// its own in dist/vendor/, so starting the CLI or the engine parses none of them.
+const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer'];
+const vendorFile = (name) => `vendor/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
+const vendorOnDemand = {
+  name: 'vendor-on-demand',
+  setup(build) {
+    const filter = new RegExp(`^(${VENDOR.map((v) => v.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => (args.kind === 'dynamic-import' ? { path: `./${vendorFile(args.path)}`, external: true } : undefined));
+  },
+};
+common.plugins = [vendorOnDemand];
+
 const builds = [
+  // Some SDKs ship ESM that asks for import.meta.url (createRequire); give the CommonJS bundle one.
+  ...VENDOR.map((name) => ({
+    ...common,
+    plugins: [],
+    entryPoints: [name],
+    outfile: `dist/${vendorFile(name)}`,
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  })),
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/demo/generate.ts'], outfile: 'dist/demo.js' },
 ];
@@ -30,7 +52,7 @@ const coreOnDemand = {
 };
 if (fs.existsSync('src/vscode/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' });
-  builds.push({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true, plugins: [coreOnDemand] });
+  builds.push({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true, plugins: [coreOnDemand, vendorOnDemand] });
 }
 if (fs.existsSync('src/webview/preview.ts')) {
   builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/preview.ts'], outfile: 'dist/webview/preview.js' });

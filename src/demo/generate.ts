@@ -64,7 +64,49 @@ export function generateDemo(root: string, perClass = 40): string[] {
   return files;
 }
 
+/** Uploads the folder-name layout to an S3-compatible endpoint and writes a pipeline that imports it. */
+export async function demoS3(root: string, endpoint: string, bucket: string): Promise<string> {
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: process.env.DEMO_S3_SECRET ?? '' } });
+  const base = path.join(root, 'sources', 'infer-from-folder');
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (d.isDirectory()) walk(path.join(dir, d.name));
+      else files.push(path.join(dir, d.name));
+    }
+  };
+  walk(base);
+  await Promise.all(
+    files.map((f) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `datasets/cars/${path.relative(base, f).split(path.sep).join('/')}`, Body: fs.readFileSync(f) }))),
+  );
+  client.destroy();
+  const file = path.join(root, 's3.pipeline.json');
+  const body = {
+    name: 'Demo: S3-compatible bucket',
+    dataset: 'datasets/s3',
+    steps: [
+      {
+        name: `Fetch data from s3://${bucket}/datasets/cars/`,
+        builtinTransformationBlock: { type: 's3-to-project', endpoint, path: `s3://${bucket}/datasets/cars/`, region: 'us-east-1', accessKey: 'S3RVER', secretKey: '${env:DEMO_S3_SECRET}', category: 'split', labelStrategy: 'infer-from-folder-name' },
+      },
+      { name: 'Refresh data explorer', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } },
+    ],
+  };
+  fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n');
+  return file;
+}
+
 if (require.main === module) {
   const root = path.resolve(process.argv[2] ?? '.demo');
-  for (const f of generateDemo(root)) process.stdout.write(f + '\n');
+  const s3 = process.argv.indexOf('--s3');
+  if (s3 > 0) {
+    demoS3(root, process.argv[s3 + 1], process.argv[s3 + 2] ?? 'demo-bucket').then(
+      (f) => process.stdout.write(f + '\n'),
+      (err) => {
+        process.stderr.write(`demo: upload to ${process.argv[s3 + 1]} failed: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      },
+    );
+  } else for (const f of generateDemo(root)) process.stdout.write(f + '\n');
 }

@@ -35,6 +35,9 @@ export class SyncState {
   private readonly entries = new Map<string, StateEntry>();
   private pending: string[] = [];
   private journalFd: number | undefined;
+  private hadJournal = false;
+  /** True once anything was recorded since the state was loaded. */
+  changed = false;
 
   private constructor(private readonly dir: string) {}
 
@@ -50,6 +53,7 @@ export class SyncState {
     let journal = '';
     try {
       journal = fs.readFileSync(path.join(s.dir, 'state.journal'), 'utf8');
+      s.hadJournal = true;
     } catch {
       /* no journal */
     }
@@ -87,12 +91,14 @@ export class SyncState {
 
   set(e: StateEntry): void {
     this.entries.set(id(e.source, e.key), e);
+    this.changed = true;
     this.pending.push(JSON.stringify({ op: 'set', e }));
     if (this.pending.length >= 256) this.flush();
   }
 
   delete(source: string, key: string): void {
     if (this.entries.delete(id(source, key))) {
+      this.changed = true;
       this.pending.push(JSON.stringify({ op: 'del', source, key }));
       if (this.pending.length >= 256) this.flush();
     }
@@ -109,8 +115,9 @@ export class SyncState {
     this.pending = [];
   }
 
-  /** Writes a fresh snapshot atomically and empties the journal. */
+  /** Writes a fresh snapshot atomically and empties the journal (nothing to do when nothing changed). */
   compact(): void {
+    if (!this.changed && !this.hadJournal && this.journalFd === undefined) return;
     this.flush();
     fs.mkdirSync(this.dir, { recursive: true });
     const snap = path.join(this.dir, 'state.json');
@@ -123,6 +130,7 @@ export class SyncState {
       this.journalFd = undefined;
     }
     fs.rmSync(path.join(this.dir, 'state.journal'), { force: true });
+    this.hadJournal = false;
   }
 
   close(): void {

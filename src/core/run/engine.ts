@@ -1,4 +1,5 @@
 // The entry points the CLI and the editor call: preview, verify and run a loaded pipeline.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireLock } from '../dataset/lock';
 import { writeInfoLabels } from '../dataset/infoLabels';
@@ -197,8 +198,9 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
           } finally {
             await source.close?.();
           }
+          // An unchanged dataset keeps its state file and info.labels as they are.
+          if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels'))) writeInfoLabels(datasetDir, state.all());
           state.compact();
-          writeInfoLabels(datasetDir, state.all());
         } else if (isActionBlock(block)) {
           o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
           result = await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal });

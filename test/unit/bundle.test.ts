@@ -1,0 +1,36 @@
+// The shipped bundles load: the CLI, the engine, and each on-demand vendor bundle (SDKs whose ESM
+// needs import.meta.url must still load as CommonJS).
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const DIST = path.resolve(__dirname, '../../../dist');
+
+describe('bundles', function () {
+  this.timeout(60_000);
+
+  it('every vendor bundle loads in a fresh process', () => {
+    const vendors = fs.readdirSync(path.join(DIST, 'vendor')).filter((f) => f.endsWith('.js'));
+    assert.ok(vendors.length >= 5, vendors.join(', '));
+    for (const v of vendors) {
+      // Loaded the way the bundles load it: a dynamic import() whose named exports must be there.
+      const url = JSON.stringify(pathToFileURL(path.join(DIST, 'vendor', v)).href);
+      const r = spawnSync(process.execPath, ['-e', `import(${url}).then((m) => process.exit(Object.keys(m).filter((k) => k !== 'default').length ? 0 : 3))`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${v}: ${r.stderr}`);
+    }
+  });
+
+  it('the CLI and the engine bundles do not carry the SDKs', () => {
+    for (const f of ['cli.js', 'core.js', 'extension.js']) {
+      const text = fs.readFileSync(path.join(DIST, f), 'utf8');
+      assert.ok(!text.includes('var BlobServiceClient = class'), `${f} inlines the Azure SDK`);
+      assert.ok(!text.includes('var Storage = class'), `${f} inlines the GCS SDK`);
+    }
+    const cli = fs.readFileSync(path.join(DIST, 'cli.js'), 'utf8');
+    for (const v of ['azure-storage-blob', 'google-cloud-storage', 'aws-sdk-credential-providers', 'nodemailer']) assert.ok(cli.includes(`import("./vendor/${v}.js")`), `cli.js loads ${v} on demand`);
+    const core = spawnSync(process.execPath, ['-e', `const c = require(${JSON.stringify(path.join(DIST, 'core.js'))}); process.exit(typeof c.runPipeline === 'function' ? 0 : 3);`]);
+    assert.equal(core.status, 0);
+  });
+});
