@@ -46,7 +46,7 @@ Commands:
 Options:
   --json              print exactly one JSON document on stdout
   --step NAME         only this step (repeatable)
-  --concurrency N     transfers in flight (default: per source; S3 32, folder 16)
+  --concurrency N     transfers in flight (default: per source; S3 64, GCS and Azure 16, folder 16)
   --dry-run           plan only (run)
   --quiet             no progress bar or log lines
   --verbose           debug log lines on stderr
@@ -366,6 +366,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `data-pipelines preview FILE --json | head` closes stdout early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
