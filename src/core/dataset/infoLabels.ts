@@ -1,7 +1,7 @@
 // <dataset>/info.labels in Edge Impulse's dataset format, so the folder uploads to Edge Impulse as is.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { StateEntry } from './state';
+import { writeJsonArrayFile, type StateEntry } from './state';
 
 export interface InfoLabelsFile {
   version: 1;
@@ -37,7 +37,7 @@ export function writeInfoLabels(datasetDir: string, entries: Iterable<StateEntry
   const file = path.join(datasetDir, 'info.labels');
   const tmp = `${file}.tmp-${process.pid}`;
   fs.mkdirSync(datasetDir, { recursive: true });
-  fs.writeFileSync(tmp, JSON.stringify(info, null, 1));
+  writeJsonArrayFile(tmp, '{"version":1,"files":[\n', info.files, '\n]}\n');
   fs.renameSync(tmp, file);
   return info;
 }

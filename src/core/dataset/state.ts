@@ -3,6 +3,7 @@
 // last few records (their files are re-fetched to the same paths, never doubled).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Category } from '../types';
 
 export const META_DIR = '.dsp';
@@ -45,8 +46,16 @@ export class SyncState {
     const s = new SyncState(metaDir(datasetDir));
     const snap = path.join(s.dir, 'state.json');
     try {
-      const data = JSON.parse(fs.readFileSync(snap, 'utf8')) as { version: number; entries: StateEntry[] };
-      for (const e of data.entries ?? []) s.entries.set(id(e.source, e.key), e);
+      // One entry per line after a header line, read in blocks: a large state is never one string.
+      forEachLine(snap, (line, n) => {
+        if (n === 0) {
+          const header = JSON.parse(line) as { version?: number; entries?: StateEntry[] };
+          if (header.entries) for (const e of header.entries) s.entries.set(id(e.source, e.key), e); // version 1: one document
+          return;
+        }
+        const e = JSON.parse(line) as StateEntry;
+        s.entries.set(id(e.source, e.key), e);
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The sync state ${snap} is unreadable (${(err as Error).message}). Move it away to start a full re-sync.`);
     }
@@ -123,7 +132,7 @@ export class SyncState {
     const snap = path.join(this.dir, 'state.json');
     const tmp = `${snap}.tmp-${process.pid}`;
     const entries = [...this.entries.values()].sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : 1));
-    fs.writeFileSync(tmp, JSON.stringify({ version: 1, entries }));
+    writeJsonLines(tmp, '{"version":2}', entries);
     fs.renameSync(tmp, snap);
     if (this.journalFd !== undefined) {
       fs.closeSync(this.journalFd);
@@ -137,5 +146,50 @@ export class SyncState {
     this.flush();
     if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
     this.journalFd = undefined;
+  }
+}
+
+const CHUNK = 2000;
+
+/** Writes `head`, the items as JSON joined by `sep`, then `tail`, in chunks: a large state never
+ * becomes one giant string in memory. */
+export function writeJsonArrayFile(file: string, head: string, items: readonly unknown[], tail: string, sep = ',\n'): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, head);
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const part = items.slice(i, i + CHUNK).map((x) => JSON.stringify(x));
+      fs.writeSync(fd, (i ? sep : '') + part.join(sep));
+    }
+    fs.writeSync(fd, tail);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeJsonLines(file: string, header: string, items: readonly unknown[]): void {
+  writeJsonArrayFile(file, header + '\n', items, '\n', '\n');
+}
+
+/** Calls `fn` for each non-empty line of a file, reading 1 MiB at a time. */
+function forEachLine(file: string, fn: (line: string, n: number) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const decoder = new StringDecoder('utf8'); // a character split across two blocks stays whole
+    let rest = '';
+    let n = 0;
+    for (;;) {
+      const got = fs.readSync(fd, buf, 0, buf.length, null);
+      if (got === 0) break;
+      const text = rest + decoder.write(buf.subarray(0, got));
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) if (line) fn(line, n++);
+    }
+    rest += decoder.end();
+    if (rest) fn(rest, n);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -129,6 +129,38 @@ function addCounts(a: Counts, b: Counts): void {
   for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
 }
 
+/** One import step: list, plan, transfer. Its own function, so the listing and the plan (the
+ * bulk of a large run's memory) can be collected before the state is written. */
+async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
+  const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+  try {
+    logger.info(`[${step.name}] listing ${source.id}`);
+    const objects = new Map<string, SourceObject>();
+    const listed = await listAll(source, step.name, o);
+    for (const x of listed) objects.set(x.key, x);
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims });
+    listed.length = 0;
+    logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
+    const result = await executeStep({
+      source,
+      block,
+      preview,
+      objects,
+      state,
+      claims,
+      datasetDir: loaded.datasetDir,
+      concurrency: o.concurrency ?? block.concurrency ?? source.defaultConcurrency,
+      signal: o.signal,
+      logger,
+      onProgress: o.onProgress,
+    });
+    for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
+    return result;
+  } finally {
+    await source.close?.();
+  }
+}
+
 /** Runs the pipeline: imports, then actions and custom blocks, in file order. */
 export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promise<RunRecord> {
   const pipeline = requirePipeline(loaded);
@@ -175,29 +207,7 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
       let result: StepResult;
       try {
         if (isImportBlock(block)) {
-          const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
-          try {
-            logger.info(`[${step.name}] listing ${source.id}`);
-            const objects = await listAll(source, step.name, o);
-            const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims });
-            logger.info(`[${step.name}] ${objects.length} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
-            result = await executeStep({
-              source,
-              block,
-              preview,
-              objects: new Map(objects.map((x) => [x.key, x])),
-              state,
-              claims,
-              datasetDir,
-              concurrency: o.concurrency ?? block.concurrency ?? source.defaultConcurrency,
-              signal: o.signal,
-              logger,
-              onProgress: o.onProgress,
-            });
-            for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
-          } finally {
-            await source.close?.();
-          }
+          result = await importStep(loaded, step, block, state, claims, o, logger);
           // An unchanged dataset keeps its state file and info.labels as they are.
           if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels'))) writeInfoLabels(datasetDir, state.all());
           state.compact();

@@ -8,11 +8,25 @@ import { requireTrust } from '../trust';
 import { pickPipelineUri, PIPELINE_GLOB } from '../services';
 
 const KEY_SECRET = 'DSP_API_KEY';
+const SCHEME = 'data-pipelines-code';
+
+/** The snippets page: a read-only document, so closing it never asks to save. */
+class SnippetsProvider implements vscode.TextDocumentContentProvider {
+  readonly pages = new Map<string, string>();
+  readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.pages.get(uri.path) ?? '';
+  }
+}
 
 export function registerRunFromCode(context: vscode.ExtensionContext, { svc }: Deps): void {
   let server: { url: string; close(): Promise<void> } | undefined;
+  const snippets = new SnippetsProvider();
   context.subscriptions.push(
     { dispose: () => void server?.close() },
+    snippets.changed,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, snippets),
     vscode.commands.registerCommand('dataPipelines.runFromCode', async (arg?: unknown) => {
       if (!requireTrust('Run pipeline from code')) return;
       const uri = await pickPipelineUri(arg);
@@ -62,7 +76,11 @@ export function registerRunFromCode(context: vscode.ExtensionContext, { svc }: D
         '',
         `Other endpoints: GET ${server.url}/api/pipelines, GET ${server.url}/api/pipelines/${encodeURIComponent(id)}/runs, POST …/cancel.`,
       ].join('\n');
-      const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: doc });
+      const page = vscode.Uri.from({ scheme: SCHEME, path: `/${id.replace(/[^\w.-]+/g, '_')}.md` });
+      snippets.pages.set(page.path, doc);
+      snippets.changed.fire(page);
+      const md = await vscode.workspace.openTextDocument(page);
+      await vscode.languages.setTextDocumentLanguage(md, 'markdown');
       await vscode.window.showTextDocument(md, { preview: true });
       const b = await vscode.window.showInformationMessage(`Local API on ${server.url}. The API key is in Secret Storage.`, 'Copy API Key');
       if (b === 'Copy API Key') await vscode.env.clipboard.writeText(key);
