@@ -148,7 +148,9 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
 
   // Hashes of what the dataset holds, for duplicate detection.
   const hashes = new Map<string, string>();
-  for (const e of state.all()) if (e.hash && e.path && e.status === 'synced') hashes.set(e.hash, ownerId(e.source, e.key));
+  const indexHashes = () => {
+    for (const e of state.all()) if (e.hash && e.path && e.status === 'synced') hashes.set(e.hash, ownerId(e.source, e.key));
+  };
 
   // Unchanged items must still exist locally; a missing file is fetched again.
   const queue: PlanItem[] = [];
@@ -218,6 +220,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   }
 
   // Transfers, with a limit that halves on throttling and creeps back up on success.
+  if (queue.length) indexHashes(); // a no-op sync needs no content index
   const total = queue.length;
   let done = 0;
   let bytes = 0;
