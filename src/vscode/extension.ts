@@ -26,7 +26,7 @@ import { registerDiagnostics } from './language/diagnostics';
 import { registerHover } from './language/hover';
 import { PIPELINE_GLOB, Services } from './services';
 import { PipelinesTree } from './views/pipelinesTree';
-import { PreviewPanels } from './views/previewPanel';
+import { PreviewPanels, registerPreviewSerializer } from './views/previewPanel';
 import { RUN_REPORT_SCHEME, RunReportProvider } from './views/runReport';
 import { RunsTree } from './views/runsTree';
 import { ScheduleService } from './scheduleService';
@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(svc);
   const reports = new RunReportProvider();
   const deps: Deps = { svc, previews: new PreviewPanels(context, svc), reports };
+  context.subscriptions.push(registerPreviewSerializer(deps.previews));
 
   registerDiagnostics(context, svc);
   registerCompletion(context);

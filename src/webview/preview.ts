@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { filterRows, labelBars, totals, UNLABELED, visibleWindow, type RowFilter } from './model';
-import type { HostToWebview, PreviewData, PreviewRow, PreviewViewState, WebviewToHost } from './protocol';
+import type { HostToWebview, PreviewData, PreviewRow, PreviewSource, PreviewViewState, WebviewToHost } from './protocol';
 
 interface VsCodeApi {
   postMessage(msg: WebviewToHost): void;
@@ -24,6 +24,8 @@ const ROW_HEIGHT = 24;
 const saved = vscode.getState();
 const filter: RowFilter = { search: saved?.search ?? '', action: saved?.action ?? '', category: saved?.category ?? '', label: saved?.label ?? '' };
 let pendingScroll = saved?.scrollTop ?? 0;
+// Kept in the state so that the host can restore this panel after a window reload.
+let source: PreviewSource | undefined = saved?.source;
 let data: PreviewData | undefined;
 let shown: PreviewRow[] = [];
 
@@ -41,7 +43,7 @@ function post(msg: WebviewToHost): void {
 }
 
 function saveState(): void {
-  vscode.setState({ ...filter, scrollTop: $('rows').scrollTop });
+  vscode.setState({ ...filter, scrollTop: $('rows').scrollTop, source });
 }
 
 function setStatus(kind: 'loading' | 'error' | 'ready', title: string, message = ''): void {
@@ -231,6 +233,10 @@ function init(): void {
   window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     const m = e.data;
     switch (m.type) {
+      case 'source':
+        source = m.source;
+        saveState();
+        break;
       case 'loading':
         if (!data) setStatus('loading', m.title, m.message);
         else $('subtitle').textContent = m.message;

@@ -34,7 +34,14 @@ export interface PreviewData {
   durationMs: number;
 }
 
+/** What the panel previews: kept in the page's state so a reloaded window can restore the panel. */
+export interface PreviewSource {
+  pipelineUri: string;
+  steps?: string[];
+}
+
 export type HostToWebview =
+  | { type: 'source'; source: PreviewSource }
   | { type: 'loading'; title: string; message: string }
   | { type: 'progress'; message: string }
   | { type: 'preview'; data: PreviewData }
@@ -53,4 +60,16 @@ export interface PreviewViewState {
   category: string;
   label: string;
   scrollTop: number;
+  source?: PreviewSource;
+}
+
+/**
+ * The source saved in a webview's state, if it has a usable one. The state comes back from the
+ * workbench after a reload and may be from an older page, so check its shape.
+ */
+export function restorableSource(state: unknown): PreviewSource | undefined {
+  const source = (state as { source?: unknown } | null | undefined)?.source as Partial<PreviewSource> | undefined;
+  if (!source || typeof source.pipelineUri !== 'string' || source.pipelineUri === '') return undefined;
+  const steps = Array.isArray(source.steps) && source.steps.every((s) => typeof s === 'string') && source.steps.length ? source.steps : undefined;
+  return steps ? { pipelineUri: source.pipelineUri, steps } : { pipelineUri: source.pipelineUri };
 }

@@ -136,10 +136,12 @@ async function locationAndCredentials(kind: Kind, baseDir: string, previous?: Im
 }
 
 async function verifyDraft(svc: Services, file: vscode.Uri, block: ImportBlock, secret: Draft['secret']): Promise<'ok' | 'retry' | 'keep'> {
-  const text = newPipelineText('verify', [{ name: 'new source', builtinTransformationBlock: block }]);
+  // The step has no name yet: the verdict names the location the user just gave.
+  const stepName = block.path;
+  const text = newPipelineText('verify', [{ name: stepName, builtinTransformationBlock: block }]);
   try {
     // The secret is not stored yet: the check reads it from the wizard.
-    const results = await verifySteps(svc, file, ['new source'], text, secret ? { [secret.name]: secret.value } : {});
+    const results = await verifySteps(svc, file, [stepName], text, secret ? { [secret.name]: secret.value } : {});
     const v = results?.[0];
     if (v?.result.ok) {
       void vscode.window.showInformationMessage(describeVerification(v));
@@ -274,7 +276,8 @@ export function registerAddDataSource(context: vscode.ExtensionContext, { svc }:
           await doc.save();
         }
         const doc = await vscode.workspace.openTextDocument(target.uri);
-        await vscode.window.showTextDocument(doc);
+        // A pinned tab, not a preview one that the next opened file would replace.
+        await vscode.window.showTextDocument(doc, { preview: false });
         svc.log.info(`[add data source] added ${steps.map((s) => `"${s.name}"`).join(' and ')} to ${target.uri.fsPath}`);
         void vscode.window.showInformationMessage(`Added ${steps.map((s) => `"${s.name}"`).join(' and ')} to ${path.basename(target.uri.fsPath)}.`, 'Preview', 'Run Pipeline').then((b) => {
           if (b === 'Preview') void vscode.commands.executeCommand('dataPipelines.previewPipeline', target.uri);

@@ -10,6 +10,9 @@ export function registerMoveSecretToStorage(context: vscode.ExtensionContext, { 
     vscode.commands.registerCommand('dataPipelines.moveSecretToStorage', async (args: SecretFixArgs) => {
       const uri = vscode.Uri.parse(args.uri);
       const doc = await vscode.workspace.openTextDocument(uri);
+      // Other unsaved edits are the user's to save; otherwise saving is part of the fix, or the
+      // secret would stay on disk (and in the next commit) until the user saves.
+      const wasDirty = doc.isDirty;
       const text = doc.getText();
       const tree = parseTree(text);
       const node = tree && findNodeAtLocation(tree, args.path);
@@ -31,8 +34,12 @@ export function registerMoveSecretToStorage(context: vscode.ExtensionContext, { 
       if (!edit) return;
       const we = new vscode.WorkspaceEdit();
       we.replace(uri, new vscode.Range(doc.positionAt(edit.offset), doc.positionAt(edit.offset + edit.length)), edit.content);
-      await vscode.workspace.applyEdit(we);
-      void vscode.window.showInformationMessage(`${args.field} is now \${secret:${name}}; the value is in Secret Storage. Save the file.`);
+      if (!(await vscode.workspace.applyEdit(we))) {
+        void vscode.window.showErrorMessage(`Could not edit ${vscode.workspace.asRelativePath(uri)}: replace the ${args.field} value with "\${secret:${name}}" by hand (the secret is stored already).`);
+        return;
+      }
+      const saved = !wasDirty && (await doc.save());
+      void vscode.window.showInformationMessage(`${args.field} is now \${secret:${name}}; the value is in Secret Storage.${saved ? '' : ' Save the file to remove the secret from disk.'}`);
     }),
   );
 }

@@ -13,6 +13,7 @@ export function registerReplaceEncryptedSecret(context: vscode.ExtensionContext,
     vscode.commands.registerCommand('dataPipelines.replaceEncryptedSecret', async (args: SecretFixArgs) => {
       const uri = vscode.Uri.parse(args.uri);
       const doc = await vscode.workspace.openTextDocument(uri);
+      const wasDirty = doc.isDirty;
       const tree = parseTree(doc.getText());
       const stepName = tree && findNodeAtLocation(tree, [...args.path.slice(0, 2), 'name'])?.value;
       const accessKey = tree && findNodeAtLocation(tree, [...args.path, 'accessKey'])?.value;
@@ -36,8 +37,13 @@ export function registerReplaceEncryptedSecret(context: vscode.ExtensionContext,
       const edits = replaceEncryptedSecret(doc.getText(), args.path, name);
       const we = new vscode.WorkspaceEdit();
       for (const e of edits) we.replace(uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.content);
-      await vscode.workspace.applyEdit(we);
-      void vscode.window.showInformationMessage(`secretKeyEncrypted replaced by "secretKey": "\${secret:${name}}"; the key is in Secret Storage.`);
+      if (!(await vscode.workspace.applyEdit(we))) {
+        void vscode.window.showErrorMessage(`Could not edit ${vscode.workspace.asRelativePath(uri)}: replace secretKeyEncrypted with "secretKey": "\${secret:${name}}" by hand (the key is stored already).`);
+        return;
+      }
+      // Like the literal-secret fix: save unless the user had other unsaved edits.
+      const saved = !wasDirty && (await doc.save());
+      void vscode.window.showInformationMessage(`secretKeyEncrypted replaced by "secretKey": "\${secret:${name}}"; the key is in Secret Storage.${saved ? '' : ' Save the file.'}`);
     }),
   );
 }

@@ -4,11 +4,14 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StepPreview } from '../../core';
-import type { HostToWebview, PreviewData, PreviewRow, WebviewToHost } from '../../webview/protocol';
+import { restorableSource, type HostToWebview, type PreviewData, type PreviewRow, type WebviewToHost } from '../../webview/protocol';
 import { core } from '../core';
 import { previewSummary } from '../lib/runFormat';
 import { errorText, pipelineText, type Services } from '../services';
-import { requireTrust } from '../trust';
+import { RESTRICTED_MESSAGE, requireTrust } from '../trust';
+
+/** The preview panel's view type, for the serializer and `onWebviewPanel:` activation. */
+export const PREVIEW_VIEW_TYPE = 'dataPipelines.preview';
 
 export function toPreviewData(title: string, file: string, previews: StepPreview[], durationMs: number): PreviewData {
   const rows: PreviewRow[] = [];
@@ -75,6 +78,8 @@ class PreviewPanel {
     this.controller = controller;
     const file = this.uri.fsPath;
     const title = this.steps?.length ? `${this.steps.join(', ')} — ${path.basename(file)}` : path.basename(file);
+    // The page keeps this in its state: after a window reload the serializer reopens the same preview.
+    this.post({ type: 'source', source: { pipelineUri: this.uri.toString(), ...(this.steps?.length ? { steps: this.steps } : {}) } });
     this.post({ type: 'loading', title: `Previewing ${title}`, message: 'Listing objects…' });
     const started = Date.now();
     try {
@@ -129,18 +134,57 @@ export class PreviewPanels {
       existing.show(steps);
       return;
     }
-    const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
-    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('dataPipelines.preview', `Preview: ${path.basename(uri.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
-      enableScripts: true,
-      localResourceRoots: [media, dist],
-    });
-    panel.iconPath = vscode.Uri.joinPath(media, 'preview.svg');
-    panel.webview.html = previewHtml(panel.webview, media, dist);
+    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, `Preview: ${path.basename(uri.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.webviewOptions());
+    this.adopt(panel, uri, steps);
+  }
+
+  /**
+   * A preview panel the workbench kept across a window reload: load the page again and preview
+   * the pipeline its state names (the page asks for the data once it is ready).
+   */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    const source = restorableSource(state);
+    const existing = source && this.panels.get(vscode.Uri.parse(source.pipelineUri).toString());
+    if (!source || existing) {
+      // Nothing to show (or the same preview is open already, e.g. the command ran first).
+      panel.dispose();
+      return;
+    }
+    const uri = vscode.Uri.parse(source.pipelineUri);
+    panel.webview.options = this.webviewOptions();
+    if (!vscode.workspace.isTrusted) {
+      // No popup at startup: the panel itself says why it is empty.
+      panel.webview.html = this.html(panel.webview);
+      void panel.webview.postMessage({ type: 'error', title: 'Preview disabled in Restricted Mode', message: RESTRICTED_MESSAGE } satisfies HostToWebview);
+      return;
+    }
+    this.adopt(panel, uri, source.steps);
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'media'), vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')] };
+  }
+
+  private html(webview: vscode.Webview): string {
+    return previewHtml(webview, vscode.Uri.joinPath(this.context.extensionUri, 'media'), vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview'));
+  }
+
+  private adopt(panel: vscode.WebviewPanel, uri: vscode.Uri, steps: string[] | undefined): void {
+    const key = uri.toString();
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'preview.svg');
+    // The handler is attached before the page loads, so its 'ready' is not missed.
     const p = new PreviewPanel(this.svc, panel, uri, steps);
+    panel.webview.html = this.html(panel.webview);
     this.panels.set(key, p);
     panel.onDidDispose(() => this.panels.delete(key));
   }
+}
+
+/** Reopens preview panels after a window reload; `onWebviewPanel:dataPipelines.preview` activates for it. */
+export function registerPreviewSerializer(previews: PreviewPanels): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, {
+    deserializeWebviewPanel: async (panel, state) => previews.restore(panel, state),
+  });
 }
 
 function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Uri): string {
