@@ -11,40 +11,10 @@ STATE=$ROOT/.demo/ui-state
 bash scripts/setup-code-server.sh
 node esbuild.mjs
 
-# The demo workspace: a folder of images and a pipeline that imports it (created once).
-if [[ ! -f $WORKSPACE/images.pipeline.json ]]; then
-  mkdir -p "$WORKSPACE"
-  for label in cars bikes trucks; do
-    for split in training testing; do
-      mkdir -p "$WORKSPACE/raw-images/$split/$label"
-      n=$([[ $split == training ]] && echo 8 || echo 2)
-      for i in $(seq 1 "$n"); do printf '%s %s %s\n' "$label" "$split" "$i" >"$WORKSPACE/raw-images/$split/$label/$label.$i.jpg"; done
-    done
-  done
-  mkdir -p "$WORKSPACE/raw-images/unsorted"
-  for i in 1 2 3; do printf 'x%s\n' "$i" >"$WORKSPACE/raw-images/unsorted/cars.$i.jpg"; done
-  cat >"$WORKSPACE/images.pipeline.json" <<'JSON'
-{
-  "name": "Demo images",
-  "description": "Imports ./raw-images: folder names are labels, training/ and testing/ decide the split.",
-  "intervalStr": "1h",
-  "steps": [
-    {
-      "name": "Fetch data from ./raw-images",
-      "builtinTransformationBlock": {
-        "type": "folder-to-project",
-        "path": "./raw-images",
-        "category": "split",
-        "labelStrategy": "infer-from-folder-name"
-      }
-    },
-    {
-      "name": "Refresh data explorer",
-      "builtinTransformationBlock": { "type": "project-action", "refreshDataExplorer": true }
-    }
-  ]
-}
-JSON
+# The demo workspace: the demo's small real images in Edge Impulse's two layouts, and a pipeline
+# for each (made once; the same generator as `make demo`).
+if ! compgen -G "$WORKSPACE/*.pipeline.json" >/dev/null; then
+  node dist/demo.js "$WORKSPACE" >/dev/null
 fi
 
 CS=$ROOT/.tools/code-server/node_modules/code-server/out/node/entry.js
