@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { AzureBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
+import { backoff, isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
 
@@ -61,21 +61,6 @@ export function azureError(err: unknown, what: string): Error {
   if (p.status === 429 || p.status === 503 || THROTTLE_CODES.has(code)) return new RetryableError(`${text}; slowing down`, true, code);
   if ((p.status && (p.status >= 500 || p.status === 408)) || (!p.status && NETWORK_RETRY.has(code))) return new RetryableError(text, false, code);
   return new AzureError(text, code, p.status);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export interface AzureAuth {
@@ -153,7 +138,7 @@ export class AzureSource implements Source {
         const e = azureError(err, `listing ${this.url()}`);
         if (!isRetryable(e) || attempt >= attempts) throw e;
         const throttled = isThrottle(e);
-        await delay(Math.min(throttled ? 8000 : 2000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random()), signal);
+        await backoff(attempt, throttled, signal);
       }
     }
   }

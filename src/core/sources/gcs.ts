@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { GcsBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { errorMessage, isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
+import { backoff, errorMessage, isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
 
@@ -87,21 +87,6 @@ export function gcsError(err: unknown, what: string): Error {
   if (p.status === 429 || p.status === 503 || (p.reason && THROTTLE_REASONS.has(p.reason))) return new RetryableError(`${text}; slowing down`, true, code);
   if (p.status && (p.status >= 500 || p.status === 408)) return new RetryableError(text, false, code);
   return new GcsError(text, code, p.status);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Settles with the promise, or rejects as soon as the signal aborts (the request itself finishes unobserved). */
@@ -207,7 +192,7 @@ export class GcsSource implements Source {
         const e = gcsError(err, `listing ${this.url()}`);
         if (!isRetryable(e) || attempt >= attempts) throw e;
         const throttled = isThrottle(e);
-        await delay(Math.min(throttled ? 8000 : 2000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random()), signal);
+        await backoff(attempt, throttled, signal);
       }
     }
   }

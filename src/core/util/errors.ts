@@ -1,4 +1,5 @@
 // Errors that carry what the user should do next, and whether trying again may help.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class UserError extends Error {
   constructor(message: string, readonly code?: string) {
@@ -36,4 +37,11 @@ export function isThrottle(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** Waits before retry `attempt` (1, 2, …): exponential with jitter, longer when the server asked
+ * us to slow down; rejects at once when the signal aborts. */
+export function backoff(attempt: number, throttled: boolean, signal?: AbortSignal): Promise<void> {
+  const ms = Math.min(throttled ? 8000 : 2000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random());
+  return sleep(ms, undefined, { signal });
 }

@@ -2,7 +2,7 @@
 // node:http(s) with one keep-alive agent. Every response body is read or destroyed.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isRetryable, RetryableError } from '../../util/errors';
+import { backoff, isRetryable, RetryableError } from '../../util/errors';
 import type { CredentialChoice } from './credentials';
 import { errorFromResponse, networkError, S3Error } from './errors';
 import { canonicalQuery, encodeKeyPath, Signer, type Credentials } from './sigv4';
@@ -55,22 +55,6 @@ export async function readBody(res: http.IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export const backoffMs = (attempt: number, throttled: boolean) => Math.min(throttled ? 10_000 : 4_000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random());
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export class S3Client {
   readonly counts: RequestCounts = { list: 0, get: 0, head: 0, redirects: 0 };
@@ -209,7 +193,7 @@ export class S3Client {
       } catch (err) {
         if (signal?.aborted) throw err;
         if (!isRetryable(err) || attempt >= (opts.attempts ?? LIST_ATTEMPTS)) throw err;
-        await delay(backoffMs(attempt, (err as RetryableError).throttled === true), signal);
+        await backoff(attempt, (err as RetryableError).throttled === true, signal);
       }
     }
   }
