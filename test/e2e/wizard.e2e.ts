@@ -246,47 +246,51 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
     });
   });
 
-  it('moves a literal secretKey to Secret Storage from the lightbulb', async function () {
-    const p = page();
-    const secret = S3?.secretKey ?? 'literal-secret-value-0123456789';
-    const file = path.join(workspace, 'literal.pipeline.json');
-    await fs.writeFile(
-      file,
-      JSON.stringify(
-        {
-          name: 'Literal secret',
-          steps: [{ name: 'Fetch animals', builtinTransformationBlock: { type: 's3-to-project', path: `s3://${BUCKET}/animals/`, endpoint: S3?.endpoint ?? 'http://127.0.0.1:9', region: S3?.region ?? 'us-east-1', accessKey: S3?.accessKey ?? 'AKIAEXAMPLE', secretKey: secret } }],
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    await openFile(p, 'literal.pipeline.json');
-    await p.locator('.editor-group-container.active .squiggly-error').first().waitFor({ state: 'visible', timeout: 60_000 });
-    // Put the cursor on the secret and open the quick fixes with Ctrl+.
-    await p.locator('.editor-group-container.active .view-line span').filter({ hasText: secret }).last().click();
-    await p.keyboard.press('Control+.');
-    const fix = p.locator('.action-widget .monaco-list-row').filter({ hasText: 'Move secretKey to Secret Storage' }).first();
-    await fix.waitFor({ state: 'visible', timeout: 30_000 });
-    await screenshot(p, 'wizard-quickfix-1-lightbulb');
-    // The preferred fix comes focused: Enter applies it, as the widget's own hint says.
-    await p.locator('.action-widget .monaco-list-row.focused').filter({ hasText: 'Move secretKey to Secret Storage' }).waitFor({ state: 'visible' });
-    await p.keyboard.press('Enter');
-    await answer(p, 'Move secretKey to Secret Storage', 'LITERAL_S3_SECRET', 'wizard-quickfix-2-name');
-    await waitForNotification(p, /\$\{secret:LITERAL_S3_SECRET\}/, 30_000);
-    // The fix saves the file: the secret leaves the disk, not only the editor.
-    const text = await waitUntil(async () => {
-      const t = await fs.readFile(file, 'utf8');
-      return t.includes('"secretKey": "${secret:LITERAL_S3_SECRET}"') ? t : undefined;
-    }, { description: 'the file on disk to say ${secret:LITERAL_S3_SECRET}' });
-    assert.ok(!text.includes(secret), 'no literal secret left in the file');
-    await waitUntil(async () => (await p.locator('.editor-group-container.active .squiggly-error').count()) === 0, { description: 'the diagnostic to go away' });
-    await screenshot(p, 'wizard-quickfix-3-fixed');
-    if (S3) {
-      // The stored value is the one that was in the file: the keys still work.
-      await clickLens(p, 'Verify credentials');
-      await waitForNotification(p, /✓ Fetch animals/, 60_000);
-    }
-    await runCommand(p, 'View: Close All Editors');
+  // After the S3 tests (mocha runs a describe's own tests before its nested describes): the
+  // bucket the quick-fixed step verifies against exists by then.
+  describe('secret quick fix', function () {
+    it('moves a literal secretKey to Secret Storage from the lightbulb', async function () {
+      const p = page();
+      const secret = S3?.secretKey ?? 'literal-secret-value-0123456789';
+      const file = path.join(workspace, 'literal.pipeline.json');
+      await fs.writeFile(
+        file,
+        JSON.stringify(
+          {
+            name: 'Literal secret',
+            steps: [{ name: 'Fetch animals', builtinTransformationBlock: { type: 's3-to-project', path: `s3://${BUCKET}/animals/`, endpoint: S3?.endpoint ?? 'http://127.0.0.1:9', region: S3?.region ?? 'us-east-1', accessKey: S3?.accessKey ?? 'AKIAEXAMPLE', secretKey: secret } }],
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+      await openFile(p, 'literal.pipeline.json');
+      await p.locator('.editor-group-container.active .squiggly-error').first().waitFor({ state: 'visible', timeout: 60_000 });
+      // Put the cursor on the secret and open the quick fixes with Ctrl+.
+      await p.locator('.editor-group-container.active .view-line span').filter({ hasText: secret }).last().click();
+      await p.keyboard.press('Control+.');
+      const fix = p.locator('.action-widget .monaco-list-row').filter({ hasText: 'Move secretKey to Secret Storage' }).first();
+      await fix.waitFor({ state: 'visible', timeout: 30_000 });
+      await screenshot(p, 'wizard-quickfix-1-lightbulb');
+      // The preferred fix comes focused: Enter applies it, as the widget's own hint says.
+      await p.locator('.action-widget .monaco-list-row.focused').filter({ hasText: 'Move secretKey to Secret Storage' }).waitFor({ state: 'visible' });
+      await p.keyboard.press('Enter');
+      await answer(p, 'Move secretKey to Secret Storage', 'LITERAL_S3_SECRET', 'wizard-quickfix-2-name');
+      await waitForNotification(p, /\$\{secret:LITERAL_S3_SECRET\}/, 30_000);
+      // The fix saves the file: the secret leaves the disk, not only the editor.
+      const text = await waitUntil(async () => {
+        const t = await fs.readFile(file, 'utf8');
+        return t.includes('"secretKey": "${secret:LITERAL_S3_SECRET}"') ? t : undefined;
+      }, { description: 'the file on disk to say ${secret:LITERAL_S3_SECRET}' });
+      assert.ok(!text.includes(secret), 'no literal secret left in the file');
+      await waitUntil(async () => (await p.locator('.editor-group-container.active .squiggly-error').count()) === 0, { description: 'the diagnostic to go away' });
+      await screenshot(p, 'wizard-quickfix-3-fixed');
+      if (S3) {
+        // The stored value is the one that was in the file: the keys still work.
+        await clickLens(p, 'Verify credentials');
+        await waitForNotification(p, /✓ Fetch animals/, 60_000);
+      }
+      await runCommand(p, 'View: Close All Editors');
+    });
   });
 });
