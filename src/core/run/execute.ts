@@ -153,7 +153,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   };
 
   // Unchanged items must still exist locally; a missing file is fetched again.
-  const queue: PlanItem[] = [];
+  const queue: (PlanItem | undefined)[] = [];
   // One readdir per folder instead of one stat per file: a no-op sync of 10,000 files reads a handful of folders.
   const listed = new Map<string, Set<string>>();
   const present = (rel: string): boolean => {
@@ -219,6 +219,10 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
     }
   }
 
+  // The plan is consumed from here on: what is done is let go, so a 100,000-object run does not
+  // hold every listing entry and plan item until the end.
+  preview.items = [];
+
   // Transfers, with a limit that halves on throttling and creeps back up on success.
   if (queue.length) indexHashes(); // a no-op sync needs no content index
   const total = queue.length;
@@ -263,6 +267,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
       problem(it.key, `download failed: ${errorMessage(err)}`);
       errors.push(`${it.key}: ${errorMessage(err)}`);
       done++;
+      o.objects.delete(it.key);
       return;
     }
     successStreak++;
@@ -337,6 +342,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
       errors.push(`${it.key}: ${errorMessage(err)}`);
     } finally {
       done++;
+      o.objects.delete(it.key);
       emit();
     }
   };
@@ -351,7 +357,10 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
         let job: { it: PlanItem; attempt: number } | undefined;
         const ready = retryQueue.findIndex((r) => r.at <= t);
         if (ready >= 0) job = retryQueue.splice(ready, 1)[0];
-        else if (next < queue.length) job = { it: queue[next++], attempt: 1 };
+        else if (next < queue.length) {
+          job = { it: queue[next]!, attempt: 1 };
+          queue[next++] = undefined;
+        }
         if (!job) break;
         active++;
         handle(job.it, job.attempt).finally(() => {
