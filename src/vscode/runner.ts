@@ -86,6 +86,10 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
     );
   } catch (err) {
     const locked = err instanceof c.DatasetLockedError;
+    if (locked && req.quiet) {
+      svc.log.warn(`Scheduled run skipped: ${errorText(err)}`);
+      return undefined;
+    }
     svc.log.error(errorText(err));
     void vscode.window
       .showErrorMessage(locked ? `${errorText(err)} Wait for it to finish or cancel it.` : `Run failed: ${errorText(err)}`, 'Open Log')
