@@ -2,6 +2,8 @@
 # End-to-end tests in a real VS Code (code-server + Chromium), with a real S3 server (Ceph RGW)
 # for the credential checks. Called by `make e2e`; installs what it needs, stops what it starts.
 set -euo pipefail
+# Node 20 is the runtime here (and in VS Code 1.100): the AWS SDK's upgrade notice is noise in test output.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-code-server.sh

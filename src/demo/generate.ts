@@ -66,6 +66,7 @@ export function generateDemo(root: string, perClass = 40): string[] {
 
 /** Uploads the folder-name layout to an S3-compatible endpoint and writes a pipeline that imports it. */
 export async function demoS3(root: string, endpoint: string, bucket: string): Promise<string> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // Node 20 is what these machines run
   const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: process.env.DEMO_S3_SECRET ?? '' } });
   const base = path.join(root, 'sources', 'infer-from-folder');

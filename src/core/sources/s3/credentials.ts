@@ -94,7 +94,7 @@ export async function chooseCredentials(block: S3Block, resolver: Resolver, step
   if (block.profile) {
     const profile = block.profile;
     const get = memoize(async () => {
-      const { fromIni } = await import('@aws-sdk/credential-providers');
+      const { fromIni } = await loadCredentialProviders();
       try {
         return fromSdk((await fromIni({ profile })()) as SdkCredentials);
       } catch (err) {
@@ -114,7 +114,7 @@ export async function chooseCredentials(block: S3Block, resolver: Resolver, step
   let desc = env.AWS_PROFILE ? `default credential chain (AWS_PROFILE=${env.AWS_PROFILE})` : 'default credential chain';
   let anonymous = false;
   const get = memoize(async () => {
-    const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+    const { fromNodeProviderChain } = await loadCredentialProviders();
     try {
       const c = (await fromNodeProviderChain({ profile: env.AWS_PROFILE || undefined })()) as SdkCredentials;
       const from = describeSdkSource(c.$source);
@@ -130,4 +130,11 @@ export async function chooseCredentials(block: S3Block, resolver: Resolver, step
     }
   });
   return { get, describe: () => desc, anonymous: () => anonymous };
+}
+
+/** The AWS credential providers, loaded on first use. VS Code and these machines run Node 20: the
+ * SDK's "upgrade to Node 22" warning is nothing a user of this tool can act on, so it is silenced. */
+function loadCredentialProviders(): Promise<typeof import('@aws-sdk/credential-providers')> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return import('@aws-sdk/credential-providers');
 }
