@@ -6,9 +6,10 @@ import { PassThrough } from 'node:stream';
 import type { AzureBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { backoff, isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
+import { withRetries, RetryableError, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
+import { parseBucketPath } from './location';
 
 export const AZURE_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
@@ -22,13 +23,9 @@ export interface AzurePath {
   prefix: string;
 }
 
-/** `az://container/prefix/` -> container and prefix. A prefix without a trailing '/' is taken as a folder. */
 export function parseAzurePath(p: string): AzurePath {
-  const m = /^az:\/\/([^/]+)(?:\/(.*))?$/.exec(p.trim());
-  if (!m) throw new UserError(`path "${p}" is not an Azure Blob location: write it as az://container/prefix/.`, 'InvalidPath');
-  let prefix = m[2] ?? '';
-  if (prefix && !prefix.endsWith('/')) prefix += '/';
-  return { container: m[1], prefix };
+  const { bucket, prefix } = parseBucketPath(p, 'az', 'an Azure Blob', 'container');
+  return { container: bucket, prefix };
 }
 
 /** An Azure answer that trying again will not fix. `code` is Azure's error code (ContainerNotFound, ...) or a network code. */
@@ -126,21 +123,16 @@ export class AzureSource implements Source {
 
   private async listPage(prefix: string, continuationToken: string | undefined, maxPageSize: number, signal?: AbortSignal, attempts = LIST_ATTEMPTS): Promise<ListBlobsFlatSegmentResponse> {
     const container = await this.client();
-    for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
+    return withRetries(attempts, signal, async () => {
       try {
         const pages = container.listBlobsFlat({ prefix: prefix || undefined, abortSignal: signal }).byPage({ continuationToken, maxPageSize });
         const { value, done } = await pages.next();
         if (done || !value) return { segment: { blobItems: [] } } as unknown as ListBlobsFlatSegmentResponse;
         return value;
       } catch (err) {
-        if (signal?.aborted) throw err;
-        const e = azureError(err, `listing ${this.url()}`);
-        if (!isRetryable(e) || attempt >= attempts) throw e;
-        const throttled = isThrottle(e);
-        await backoff(attempt, throttled, signal);
+        throw signal?.aborted ? err : azureError(err, `listing ${this.url()}`);
       }
-    }
+    });
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {

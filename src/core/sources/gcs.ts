@@ -7,9 +7,10 @@ import { PassThrough } from 'node:stream';
 import type { GcsBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { backoff, errorMessage, isRetryable, isThrottle, RetryableError, UserError } from '../util/errors';
+import { withRetries, errorMessage, RetryableError, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
+import { parseBucketPath } from './location';
 
 export const GCS_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
@@ -22,13 +23,8 @@ export interface GcsPath {
   prefix: string;
 }
 
-/** `gs://bucket/prefix/` -> bucket and prefix. A prefix without a trailing '/' is taken as a folder. */
 export function parseGcsPath(p: string): GcsPath {
-  const m = /^gs:\/\/([^/]+)(?:\/(.*))?$/.exec(p.trim());
-  if (!m) throw new UserError(`path "${p}" is not a Google Cloud Storage location: write it as gs://bucket/prefix/.`, 'InvalidPath');
-  let prefix = m[2] ?? '';
-  if (prefix && !prefix.endsWith('/')) prefix += '/';
-  return { bucket: m[1], prefix };
+  return parseBucketPath(p, 'gs', 'a Google Cloud Storage');
 }
 
 /** A GCS answer that trying again will not fix. `code` is GCS's reason (notFound, forbidden, ...) or a network code. */
@@ -182,19 +178,14 @@ export class GcsSource implements Source {
     const qs: Record<string, string | number> = { prefix: q.prefix, maxResults: q.maxResults, fields: q.fields ?? LIST_FIELDS };
     if (q.pageToken) qs.pageToken = q.pageToken;
     if (q.delimiter) qs.delimiter = q.delimiter;
-    for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
+    return withRetries(attempts, signal, async () => {
       try {
         const [body] = await raceAbort(bucket.request({ uri: '/o', qs }), signal);
         return (body ?? {}) as ListPage;
       } catch (err) {
-        if (signal?.aborted) throw err;
-        const e = gcsError(err, `listing ${this.url()}`);
-        if (!isRetryable(e) || attempt >= attempts) throw e;
-        const throttled = isThrottle(e);
-        await backoff(attempt, throttled, signal);
+        throw signal?.aborted ? err : gcsError(err, `listing ${this.url()}`);
       }
-    }
+    });
   }
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {

@@ -10,6 +10,7 @@ import type { SourceContext } from './index';
 import { S3Client, type RequestCounts } from './s3/client';
 import { chooseCredentials, type CredentialChoice } from './s3/credentials';
 import { S3Error, TLS_CODES } from './s3/errors';
+import { parseBucketPath } from './location';
 
 /** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
 export const S3_DEFAULT_CONCURRENCY = 64;
@@ -23,13 +24,8 @@ export interface S3Path {
   prefix: string;
 }
 
-/** `s3://bucket/prefix/` -> bucket and prefix. A prefix without a trailing '/' is taken as a folder. */
 export function parseS3Path(p: string): S3Path {
-  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(p.trim());
-  if (!m) throw new UserError(`path "${p}" is not an S3 location: write it as s3://bucket/prefix/.`, 'InvalidPath');
-  let prefix = m[2] ?? '';
-  if (prefix && !prefix.endsWith('/')) prefix += '/';
-  return { bucket: m[1], prefix };
+  return parseBucketPath(p, 's3', 'an S3');
 }
 
 export class S3Source implements Source {

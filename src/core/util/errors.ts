@@ -45,3 +45,16 @@ export function backoff(attempt: number, throttled: boolean, signal?: AbortSigna
   const ms = Math.min(throttled ? 8000 : 2000, (throttled ? 400 : 100) * 2 ** attempt) * (0.5 + Math.random());
   return sleep(ms, undefined, { signal });
 }
+
+/** Calls `fn` until it succeeds, fails for good, or `attempts` tries are spent, backing off in between. */
+export async function withRetries<T>(attempts: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal?.aborted || !isRetryable(err) || attempt >= attempts) throw err;
+      await backoff(attempt, isThrottle(err), signal);
+    }
+  }
+}

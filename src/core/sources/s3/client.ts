@@ -2,7 +2,7 @@
 // node:http(s) with one keep-alive agent. Every response body is read or destroyed.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { backoff, isRetryable, RetryableError } from '../../util/errors';
+import { withRetries, RetryableError } from '../../util/errors';
 import type { CredentialChoice } from './credentials';
 import { errorFromResponse, networkError, S3Error } from './errors';
 import { canonicalQuery, encodeKeyPath, Signer, type Credentials } from './sigv4';
@@ -177,25 +177,19 @@ export class S3Client {
     if (opts.delimiter) query.delimiter = opts.delimiter;
     if (opts.startAfter) query['start-after'] = opts.startAfter;
     const what = `listing s3://${this.loc.bucket}/${prefix}`;
-    for (let attempt = 1; ; attempt++) {
+    return withRetries(opts.attempts ?? LIST_ATTEMPTS, signal, async () => {
+      this.counts.list++;
+      const res = await this.request('GET', undefined, query, {}, what, signal);
+      const xml = await readBody(res.body, 256 * 1024 * 1024);
+      const len = Number(res.headers['content-length']);
+      if (Number.isFinite(len) && Buffer.byteLength(xml) !== len) throw new RetryableError(`${what}: short listing (${Buffer.byteLength(xml)} of ${len} bytes)`);
       try {
-        this.counts.list++;
-        const res = await this.request('GET', undefined, query, {}, what, signal);
-        const xml = await readBody(res.body, 256 * 1024 * 1024);
-        const len = Number(res.headers['content-length']);
-        if (Number.isFinite(len) && Buffer.byteLength(xml) !== len) throw new RetryableError(`${what}: short listing (${Buffer.byteLength(xml)} of ${len} bytes)`);
-        try {
-          return parseListObjectsV2(xml);
-        } catch (err) {
-          if (err instanceof MalformedResponseError) throw new RetryableError(`${what}: ${err.message}`);
-          throw err;
-        }
+        return parseListObjectsV2(xml);
       } catch (err) {
-        if (signal?.aborted) throw err;
-        if (!isRetryable(err) || attempt >= (opts.attempts ?? LIST_ATTEMPTS)) throw err;
-        await backoff(attempt, (err as RetryableError).throttled === true, signal);
+        if (err instanceof MalformedResponseError) throw new RetryableError(`${what}: ${err.message}`);
+        throw err;
       }
-    }
+    });
   }
 
   async getObject(key: string, etag: string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
