@@ -144,7 +144,9 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const problem = (key: string, reason: string) => {
     if (problems.length < MAX_PROBLEMS) problems.push({ key, reason });
   };
-  const now = () => new Date().toISOString();
+  // One timestamp per step: a per-file string would cost 100,000 strings on a large run.
+  const stepStamp = new Date().toISOString();
+  const now = () => stepStamp;
 
   // Hashes of what the dataset holds, for duplicate detection.
   const hashes = new Map<string, string>();
