@@ -16,6 +16,8 @@ import {
   readExtHostLog,
   resultsDir,
   runCommand,
+  S3_ENV,
+  seedBucket,
   screenshot,
   startCodeServer,
   waitForNotification,
@@ -24,7 +26,7 @@ import {
   type Workbench,
 } from './harness';
 
-const S3 = process.env.S3_ENDPOINT ? { endpoint: process.env.S3_ENDPOINT, accessKey: process.env.S3_ACCESS_KEY ?? '', secretKey: process.env.S3_SECRET_KEY ?? '', region: process.env.S3_REGION ?? 'us-east-1' } : undefined;
+const S3 = S3_ENV;
 const BUCKET = 'e2e-verify';
 
 async function writeFiles(root: string, files: Record<string, string | Buffer>): Promise<void> {
@@ -253,15 +255,7 @@ describe('extension e2e (trusted workspace)', function () {
         console.warn('S3_ENDPOINT is not set (run through scripts/test-e2e.sh): skipping the S3 tests');
         this.skip();
       }
-      const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-      const client = new S3Client({ endpoint: S3.endpoint, region: S3.region, forcePathStyle: true, credentials: { accessKeyId: S3.accessKey, secretAccessKey: S3.secretKey } });
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
-      }
-      for (const key of ['imgs/cars/a.jpg', 'imgs/cars/b.jpg', 'imgs/bikes/c.jpg']) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
-      client.destroy();
+      await seedBucket(BUCKET, Object.fromEntries(['imgs/cars/a.jpg', 'imgs/cars/b.jpg', 'imgs/bikes/c.jpg'].map((k) => [k, k])));
     });
 
     it('reports success with the right keys (stored through "Set Secret…")', async function () {

@@ -679,3 +679,25 @@ export function readExtHostLog(logsDir: string): string {
   }
   return parts.join('\n');
 }
+
+/** The real S3 server scripts/test-e2e.sh started (scripts/s3-server.sh), or undefined when run without it. */
+export const S3_ENV = process.env.S3_ENDPOINT
+  ? { endpoint: process.env.S3_ENDPOINT, accessKey: process.env.S3_ACCESS_KEY ?? '', secretKey: process.env.S3_SECRET_KEY ?? '', region: process.env.S3_REGION ?? 'us-east-1' }
+  : undefined;
+
+/** Creates the bucket (if it is not there yet) on the S3_ENV server and puts these objects in it. */
+export async function seedBucket(bucket: string, objects: Record<string, string | Buffer>): Promise<void> {
+  if (!S3_ENV) throw new Error('seedBucket needs S3_ENDPOINT (run through scripts/test-e2e.sh)');
+  const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint: S3_ENV.endpoint, region: S3_ENV.region, forcePathStyle: true, credentials: { accessKeyId: S3_ENV.accessKey, secretAccessKey: S3_ENV.secretKey } });
+  try {
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
+    }
+    for (const [key, body] of Object.entries(objects)) await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    client.destroy();
+  }
+}

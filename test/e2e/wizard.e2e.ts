@@ -11,9 +11,9 @@ import type { Page } from 'playwright-core';
 import { loadPipelineFile } from '../../src/core';
 import type { InfoLabelsFile } from '../../src/core/dataset/infoLabels';
 import { makePng } from '../../src/demo/images';
-import { installExtension, openFile, openWorkbench, projectRoot, readExtHostLog, runCommand, screenshot, startCodeServer, waitForNotification, waitUntil, type CodeServer, type Workbench } from './harness';
+import { installExtension, S3_ENV, seedBucket, openFile, openWorkbench, projectRoot, readExtHostLog, runCommand, screenshot, startCodeServer, waitForNotification, waitUntil, type CodeServer, type Workbench } from './harness';
 
-const S3 = process.env.S3_ENDPOINT ? { endpoint: process.env.S3_ENDPOINT, accessKey: process.env.S3_ACCESS_KEY ?? '', secretKey: process.env.S3_SECRET_KEY ?? '', region: process.env.S3_REGION ?? 'us-east-1' } : undefined;
+const S3 = S3_ENV;
 const BUCKET = 'e2e-wizard';
 const S3_KEYS = ['animals/cats/c1.png', 'animals/cats/c2.png', 'animals/dogs/d1.png', 'animals/dogs/d2.png', 'animals/dogs/d3.png'];
 
@@ -191,16 +191,8 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
         console.warn('S3_ENDPOINT is not set (run through scripts/test-e2e.sh): skipping the S3 wizard tests');
         this.skip();
       }
-      const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-      const client = new S3Client({ endpoint: S3.endpoint, region: S3.region, forcePathStyle: true, credentials: { accessKeyId: S3.accessKey, secretAccessKey: S3.secretKey } });
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
-      }
       let seed = 100;
-      for (const key of S3_KEYS) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: png(seed++), ContentType: 'image/png' }));
-      client.destroy();
+      await seedBucket(BUCKET, Object.fromEntries(S3_KEYS.map((k) => [k, png(seed++)])));
     });
 
     it('walks through S3-compatible, verifies the keys, writes ${secret:…} and syncs', async function () {

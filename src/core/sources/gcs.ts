@@ -10,18 +10,14 @@ import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
 import { withRetries, errorMessage, RetryableError, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
-import { parseBucketPath } from './location';
+import { parseBucketPath, type BucketPath } from './location';
 
 export const GCS_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
 const LIST_ATTEMPTS = 5;
 const LIST_FIELDS = 'items(name,size,generation,updated,contentEncoding),nextPageToken';
 
-export interface GcsPath {
-  bucket: string;
-  /** '' or ending in '/'. */
-  prefix: string;
-}
+export type GcsPath = BucketPath;
 
 export function parseGcsPath(p: string): GcsPath {
   return parseBucketPath(p, 'gs', 'a Google Cloud Storage');

@@ -10,7 +10,7 @@ import type { SourceContext } from './index';
 import { S3Client, type RequestCounts } from './s3/client';
 import { chooseCredentials, type CredentialChoice } from './s3/credentials';
 import { S3Error, TLS_CODES } from './s3/errors';
-import { parseBucketPath } from './location';
+import { parseBucketPath, type BucketPath } from './location';
 
 /** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
 export const S3_DEFAULT_CONCURRENCY = 64;
@@ -18,11 +18,7 @@ const VERIFY_SAMPLE = 20;
 /** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
 const VERIFY_ATTEMPTS = 2;
 
-export interface S3Path {
-  bucket: string;
-  /** '' or ending in '/': the path names a folder. */
-  prefix: string;
-}
+export type S3Path = BucketPath;
 
 export function parseS3Path(p: string): S3Path {
   return parseBucketPath(p, 's3', 'an S3');
