@@ -1,7 +1,8 @@
 // Plain data shared by the engine, the CLI and the editor glue. No behaviour here.
 
-export type Category = 'training' | 'testing';
-export type CategoryRule = 'split' | 'training' | 'testing';
+export type Category = 'training' | 'validation' | 'testing';
+export const CATEGORIES: readonly Category[] = ['training', 'validation', 'testing'];
+export type CategoryRule = 'split' | Category;
 export type LabelStrategy = 'infer-from-folder-name' | 'infer-from-file-name' | 'keep-unlabeled';
 export type Severity = 'error' | 'warning' | 'info';
 export type Trigger = 'ui' | 'codelens' | 'schedule' | 'api' | 'cli';
@@ -14,6 +15,12 @@ export interface SourceObject {
   /** ETag (S3, Azure), generation (GCS), or size+mtime (folder): opaque, compared for equality only. */
   version: string;
   lastModified?: string;
+  /**
+   * Set by a source for an entry it found but cannot import (a FIFO, a socket, a device, a symlink
+   * leading outside the folder, a name that is not UTF-8 and was escaped, ...): the planner reports
+   * it with this reason and writes nothing for it. Never silently dropped.
+   */
+  unreadable?: string;
 }
 
 export interface VerifyFile {

@@ -7,7 +7,7 @@ export interface PreviewRow {
   key: string;
   size: number;
   label: string | null;
-  category: 'training' | 'testing' | null;
+  category: 'training' | 'validation' | 'testing' | null;
   path: string | null;
   status: string;
   action: 'download' | 'skip' | 'reject' | 'delete';

@@ -1,6 +1,7 @@
 // <dataset>/info.labels in Edge Impulse's dataset format, so the folder uploads to Edge Impulse as is.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Category } from '../types';
 import { writeJsonArrayFile, type StateEntry } from './state';
 
 export interface InfoLabelsFile {
@@ -8,7 +9,7 @@ export interface InfoLabelsFile {
   files: {
     path: string;
     name: string;
-    category: 'training' | 'testing';
+    category: Category;
     label: { type: 'label'; label: string } | { type: 'unlabeled' };
     metadata: Record<string, string>;
   }[];

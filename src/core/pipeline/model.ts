@@ -9,12 +9,22 @@ export interface ImportCommon {
   category?: CategoryRule;
   labelStrategy?: LabelStrategy;
   label?: string;
-  splitRatio?: number;
+  /**
+   * The training share of hash-split samples (0.8: 80% training, the rest testing), or the shares
+   * of each category: `{"training": 0.7, "validation": 0.1, "testing": 0.2}` (summing to 1).
+   */
+  splitRatio?: number | SplitShares;
   include?: string[];
   exclude?: string[];
   deleteRemoved?: boolean;
   allowDuplicates?: boolean;
   concurrency?: number;
+}
+
+export interface SplitShares {
+  training: number;
+  validation?: number;
+  testing: number;
 }
 
 export interface S3Block extends ImportCommon {
@@ -87,6 +97,8 @@ export interface Pipeline {
   intervalStr?: string;
   schedule?: string;
   notificationWebhook?: string;
+  /** `${secret:NAME}`: signs each webhook POST (HMAC-SHA256 in X-Signature-256, as GitHub does). */
+  notificationWebhookSecret?: string;
   emailRecipients?: string[];
   whenToEmail?: 'always' | 'on_new_data' | 'never';
   steps: Step[];

@@ -26,7 +26,7 @@ function result(step: Step, type: string, started: number, extra: Partial<StepRe
 /** Counts per category x label, as the data explorer shows them. */
 export function datasetSummary(state: SyncState): { total: number; byCategoryLabel: Record<string, Record<string, number>> } {
   const info = buildInfoLabels(state.all());
-  const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, testing: {} };
+  const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, validation: {}, testing: {} };
   for (const f of info.files) {
     const l = f.label.type === 'label' ? f.label.label : '(unlabeled)';
     byCategoryLabel[f.category][l] = (byCategoryLabel[f.category][l] ?? 0) + 1;

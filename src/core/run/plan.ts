@@ -71,7 +71,7 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   const filter = makeKeyFilter(block.include, block.exclude);
   const rule = block.category ?? 'split';
   const strategy = block.labelStrategy ?? 'infer-from-folder-name';
-  const ratio = block.splitRatio ?? 0.8;
+  const ratio = block.splitRatio;
   const warnings: string[] = [];
   const classified: Classified[] = [];
   let atRoot = 0;
@@ -198,7 +198,7 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   }
 
   const counts = emptyCounts();
-  const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, testing: {} };
+  const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, validation: {}, testing: {} };
   const labels = new Set<string>();
   let unlabeled = 0;
   let hidden = 0;
