@@ -69,7 +69,8 @@ export interface Problem {
 }
 
 export type ItemStatus = 'new' | 'changed' | 'unchanged' | 'removed' | 'duplicate' | 'skipped' | 'rejected';
-export type ItemAction = 'download' | 'skip' | 'reject' | 'delete';
+/** `move`: the file is already stored and only changes place (a new label, category or layout): nothing is fetched. */
+export type ItemAction = 'download' | 'move' | 'skip' | 'reject' | 'delete';
 
 export interface PlanItem {
   key: string;

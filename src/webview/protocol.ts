@@ -10,7 +10,7 @@ export interface PreviewRow {
   category: 'training' | 'validation' | 'testing' | null;
   path: string | null;
   status: string;
-  action: 'download' | 'skip' | 'reject' | 'delete';
+  action: 'download' | 'move' | 'skip' | 'reject' | 'delete';
   reason?: string;
 }
 

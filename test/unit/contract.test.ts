@@ -134,7 +134,7 @@ describe('contract 3 and 4: labels', () => {
     const it = byKey(p.items, 'root.jpg');
     assert.equal(it.label, null);
     assert.equal(it.action, 'download');
-    assert.match(it.path!, /^unlabeled\/(training|testing)\/root\.jpg$/);
+    assert.match(it.path!, /^\.unlabeled\/(training|testing)\/root\.jpg$/);
     assert.ok(it.warnings?.some((w) => /root/.test(w)));
     assert.ok(p.warnings.some((w) => /1 file\(s\) at the root/.test(w)));
   });
@@ -143,11 +143,11 @@ describe('contract 3 and 4: labels', () => {
     const p = plan(['unlabeled/a.jpg', 'testing/unlabeled/b.jpg', 'cars/c.jpg', 'dogs/d.jpg']);
     const a = byKey(p.items, 'unlabeled/a.jpg');
     assert.equal(a.label, null);
-    assert.match(a.path!, /^unlabeled\/(training|testing)\/a\.jpg$/);
+    assert.match(a.path!, /^\.unlabeled\/(training|testing)\/a\.jpg$/);
     const b = byKey(p.items, 'testing/unlabeled/b.jpg');
     assert.equal(b.label, null);
     assert.equal(b.category, 'testing');
-    assert.equal(b.path, 'unlabeled/testing/b.jpg');
+    assert.equal(b.path, '.unlabeled/testing/b.jpg');
   });
 
   it('infer-from-file-name: the name up to its first dot', () => {
@@ -171,7 +171,7 @@ describe('contract 3 and 4: labels', () => {
 describe('contract 5: layout and collisions', () => {
   it('<category>/<label>/<file> and unlabeled/<category>/<file>', () => {
     assert.equal(samplePath('training', 'cars', 'a.jpg', 'k'), 'training/cars/a.jpg');
-    assert.equal(samplePath('testing', null, 'a.jpg', 'k'), 'unlabeled/testing/a.jpg');
+    assert.equal(samplePath('testing', null, 'a.jpg', 'k'), '.unlabeled/testing/a.jpg');
   });
 
   it('same file name in two subfolders of one class is kept apart with a hash suffix', () => {

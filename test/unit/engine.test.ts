@@ -60,7 +60,7 @@ describe('engine: folder source sync', () => {
     assert.equal(info.files.length, 5);
     const d = info.files.find((f: { path: string }) => f.path.endsWith('/d.png'));
     assert.deepEqual(d.label, { type: 'unlabeled' });
-    assert.match(d.path, /^unlabeled\/(training|testing)\/d\.png$/);
+    assert.match(d.path, /^\.unlabeled\/(training|testing)\/d\.png$/);
     const e = info.files.find((f: { path: string }) => f.path === 'training/cars/e.png');
     assert.deepEqual(e.label, { type: 'label', label: 'cars' });
     assert.equal(e.category, 'training');

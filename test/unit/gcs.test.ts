@@ -122,7 +122,7 @@ describe('gcs-to-project', function () {
     assert.equal(ds('training/dogs/nest.txt'), 'content of dogs/deep/er/nest.txt');
     const cafes = Object.keys(snap).filter((k) => k.normalize('NFC').startsWith('training/cars/caf'));
     assert.equal(cafes.length, 2, `NFC and NFD names both kept: ${cafes.join(', ')}`);
-    assert.equal(Object.keys(snap).filter((k) => k.endsWith('.txt')).length, names.length);
+    assert.equal(Object.keys(snap).filter((k) => k.endsWith('.txt') && k !== 'labels.txt').length, names.length);
 
     // Unchanged bucket: listing requests only.
     const before = server.requests.length;
@@ -161,7 +161,7 @@ describe('gcs-to-project', function () {
     assert.deepEqual(rejectedKeys, [...hostile].sort());
     const everything = snapshot(dir);
     for (const k of Object.keys(everything)) assert.ok(k === 'test.pipeline.json' || k.startsWith('dataset/'), `unexpected file ${k}`);
-    assert.deepEqual(Object.keys(snapshot(path.join(dir, 'dataset'))).filter((k) => k.endsWith('.txt')), ['training/cars/ok.txt']);
+    assert.deepEqual(Object.keys(snapshot(path.join(dir, 'dataset'))).filter((k) => k.endsWith('.txt') && k !== 'labels.txt'), ['training/cars/ok.txt']);
     assert.ok(!fs.existsSync(path.join(path.dirname(dir), 'up.txt')));
     assert.ok(!fs.existsSync(path.join(path.dirname(dir), 'up2.txt')));
   });

@@ -147,3 +147,35 @@ describe('notifications', function () {
     assert.match(run.notifications![0].detail, /DSP_SMTP_URL/);
   });
 });
+
+describe('signed webhooks', () => {
+  it('signs `${timestamp}.${body}`; a receiver with the wrong secret rejects it', async () => {
+    const { createHmac, timingSafeEqual } = await import('node:crypto');
+    const { sendWebhook } = await import('../../src/core/notify/webhook');
+    const verify = (secret: string, ts: string, body: string, sig: string) => {
+      const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`);
+      const got = Buffer.from(sig);
+      return want.length === got.length && timingSafeEqual(want, got) && Math.abs(Date.now() / 1000 - Number(ts)) < 300;
+    };
+    const seen: { ok: boolean; wrong: boolean }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const ts = String(req.headers['x-timestamp']);
+        const sig = String(req.headers['x-signature-256']);
+        seen.push({ ok: verify('right-secret', ts, body, sig), wrong: verify('wrong-secret', ts, body, sig) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const dir = tempDir();
+    const run = await runPipeline(loadPipelineFile(pipelineWith(dir, {})), { trigger: 'cli', notify: false });
+    const d = await sendWebhook(url, run, { secret: 'right-secret', attempts: 1 });
+    await new Promise((r) => server.close(r));
+    assert.ok(d.ok, d.detail);
+    assert.deepEqual(seen, [{ ok: true, wrong: false }]);
+    console.log(`webhook signature: ${seen.length} delivery verified, wrong secret rejected`);
+  });
+});

@@ -71,3 +71,60 @@ export function imageSize(b: Buffer): { type: string; width: number; height: num
 
 /** How many leading bytes the content check wants (JPEG frame headers can sit behind EXIF). */
 export const HEAD_BYTES = 256 * 1024;
+
+/** Which consumer reads each sample type (torchvision IMG_EXTENSIONS, Keras image_dataset_from_directory, Edge Impulse uploader). */
+export const READERS: Record<string, { torchvision: boolean; keras: boolean; edgeImpulse: boolean }> = {
+  jpg: { torchvision: true, keras: true, edgeImpulse: true },
+  jpeg: { torchvision: true, keras: true, edgeImpulse: true },
+  png: { torchvision: true, keras: true, edgeImpulse: true },
+  bmp: { torchvision: true, keras: true, edgeImpulse: false },
+  gif: { torchvision: false, keras: true, edgeImpulse: false },
+  webp: { torchvision: true, keras: false, edgeImpulse: false },
+};
+
+/** A warning naming the image targets that skip this type, or undefined. */
+export function readersWarning(ext: string): string | undefined {
+  const r = READERS[ext.toLowerCase().replace(/^\./, '')];
+  if (!r) return undefined;
+  const skip = Object.entries(r).filter(([, ok]) => !ok).map(([k]) => k);
+  return skip.length ? `.${ext} is not read by ${skip.join(', ')}` : undefined;
+}
+
+let sharpMod: Promise<any> | undefined;
+let sharpWarned = false;
+/** Full check of a downloaded file: header, end marker, and a decode with sharp when it loads. */
+export async function checkDownloaded(fileName: string, filePath: string, size: number): Promise<string | undefined> {
+  const fsp = await import('node:fs/promises');
+  const fh = await fsp.open(filePath, 'r');
+  let head: Buffer, tail: Buffer;
+  try {
+    head = Buffer.alloc(Math.min(size, HEAD_BYTES));
+    await fh.read(head, 0, head.length, 0);
+    tail = Buffer.alloc(Math.min(size, 16));
+    await fh.read(tail, 0, tail.length, Math.max(0, size - tail.length));
+  } finally {
+    await fh.close();
+  }
+  const quick = checkContent(fileName, head, size);
+  if (quick) return quick;
+  const ext = extensionOf(fileName);
+  if (!IMAGE.has(ext)) return undefined;
+  if ((ext === 'jpg' || ext === 'jpeg') && !(tail[tail.length - 2] === 0xff && tail[tail.length - 1] === 0xd9)) return 'checklist: truncated JPEG (no end-of-image marker)';
+  if (ext === 'png' && !tail.includes(Buffer.from('IEND', 'latin1'))) return 'checklist: truncated PNG (no IEND chunk)';
+  if (ext === 'gif' && tail[tail.length - 1] !== 0x3b) return 'checklist: truncated GIF (no trailer)';
+  sharpMod ??= import('sharp').then((m) => (m as any).default ?? m).catch(() => undefined);
+  const sharp = await sharpMod;
+  if (!sharp) {
+    if (!sharpWarned) {
+      sharpWarned = true;
+      process.emitWarning('checklist: sharp could not be loaded, so images are checked by header and end marker only, not decoded');
+    }
+    return undefined;
+  }
+  try {
+    await sharp(filePath, { failOn: 'truncated' }).raw().toBuffer();
+  } catch (e) {
+    return `checklist: image does not decode (${(e as Error).message})`;
+  }
+  return undefined;
+}

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildInfoLabels, writeInfoLabels } from '../dataset/infoLabels';
+import { writeDatasetIndex } from '../dataset/datasetIndex';
+import { buildInfoLabels } from '../dataset/infoLabels';
 import { META_DIR, metaDir, type SyncState } from '../dataset/state';
 import type { ActionBlock, Step } from '../pipeline/model';
 import { resolveValue, type Resolver } from '../pipeline/refs';
@@ -83,7 +84,7 @@ export async function runActionStep(step: Step, block: ActionBlock, ctx: ActionC
   const warnings: string[] = [];
 
   if (block.refreshDataExplorer) {
-    writeInfoLabels(datasetDir, ctx.state.all());
+    writeDatasetIndex(datasetDir, ctx.state);
     const summary = datasetSummary(ctx.state);
     fs.mkdirSync(metaDir(datasetDir), { recursive: true });
     fs.writeFileSync(path.join(metaDir(datasetDir), 'explorer.json'), JSON.stringify({ updatedAt: new Date().toISOString(), runId: ctx.run.id, ...summary }, null, 1));

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireLock } from '../dataset/lock';
-import { writeInfoLabels } from '../dataset/infoLabels';
+import { writeDatasetIndex } from '../dataset/datasetIndex';
 import { SyncState } from '../dataset/state';
 import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Step } from '../pipeline/model';
 import { envResolver, type Resolver } from '../pipeline/refs';
@@ -209,7 +209,7 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
         if (isImportBlock(block)) {
           result = await importStep(loaded, step, block, state, claims, o, logger);
           // An unchanged dataset keeps its state file and info.labels as they are.
-          if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels'))) writeInfoLabels(datasetDir, state.all());
+          if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt'))) writeDatasetIndex(datasetDir, state);
           state.compact();
         } else if (isActionBlock(block)) {
           o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { checkContent, HEAD_BYTES } from '../dataset/checklist';
+import { checkDownloaded, HEAD_BYTES } from '../dataset/checklist';
 import { metaDir, type SyncState } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Counts, type Logger, type PlanItem, type ProgressEvent, type Source, type SourceObject, type StepPreview, type StepResult } from '../types';
@@ -120,6 +120,19 @@ async function fetchToTemp(source: Source, obj: SourceObject, tmpBase: string, s
   return { tmp, hash, size, head };
 }
 
+/** Removes each folder in `dirs` (relative to the dataset) and its parents while they are empty. */
+export function pruneEmptyDirs(datasetDir: string, dirs: Iterable<string>): void {
+  for (const start of dirs) {
+    for (let rel = start; rel !== ''; rel = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '') {
+      try {
+        fs.rmdirSync(toFsPath(datasetDir, rel));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') break; // not empty: nor are its parents
+      }
+    }
+  }
+}
+
 export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const started = Date.now();
   const { preview, state, datasetDir, logger, source, block } = o;
@@ -178,15 +191,47 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
     it.action = 'download';
     it.reason = 'the local file was missing';
   }
+  // Folders a file left: pruned at the end, so no empty label folder is left behind.
+  const leftDirs = new Set<string>();
+  const left = (rel: string) => leftDirs.add(rel.slice(0, rel.lastIndexOf('/')));
+
+  /** A stored sample that only changes place: renamed, never fetched again. False when its file is gone. */
+  const moveStored = async (it: PlanItem): Promise<boolean> => {
+    const prev = state.get(source.id, it.key);
+    if (!prev?.path || !it.path) return false;
+    try {
+      const dest = toFsPath(datasetDir, it.path);
+      await ensureDir(path.dirname(dest));
+      await fs.promises.rename(toFsPath(datasetDir, prev.path), dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      problem(it.key, `could not move ${prev.path} to ${it.path}: ${errorMessage(err)}`);
+      errors.push(`${it.key}: ${errorMessage(err)}`);
+      return true;
+    }
+    left(prev.path);
+    o.claims.release(prev.path, ownerId(source.id, it.key));
+    state.set({ ...prev, path: it.path, label: it.label, category: it.category, syncedAt: now() });
+    counts.changed++;
+    bump(byCategoryLabel, it, 'changed');
+    return true;
+  };
 
   for (const it of preview.items) {
     switch (it.action) {
       case 'download':
         queue.push(it);
         break;
+      case 'move':
+        if (await moveStored(it)) break;
+        queue.push(it); // the stored file is gone: fetch it again
+        break;
       case 'delete':
         try {
-          if (it.path) await fs.promises.rm(toFsPath(datasetDir, it.path), { force: true });
+          if (it.path) {
+            await fs.promises.rm(toFsPath(datasetDir, it.path), { force: true });
+            left(it.path);
+          }
           state.delete(source.id, it.key);
           o.claims.release(it.path ?? '', ownerId(source.id, it.key));
           counts.removed++;
@@ -285,7 +330,10 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
         const [dupSource, dupKey] = dupOwner.split('\u0000');
         const dupEntry = state.get(dupSource, dupKey);
         const reason = `same content as ${dupEntry?.path ?? 'a sample already in the dataset'}`;
-        if (prev?.path && prev.status === 'synced') await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
+        if (prev?.path && prev.status === 'synced') {
+          await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
+          left(prev.path);
+        }
         o.claims.release(it.path!, me);
         state.set({ source: source.id, key: it.key, version: obj.version, size: fetched.size, hash: fetched.hash, path: null, label: it.label, category: it.category, status: 'duplicate', reason, syncedAt: now() });
         it.status = 'duplicate';
@@ -304,11 +352,14 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
         }
       };
       const fileName = it.path!.slice(it.path!.lastIndexOf('/') + 1);
-      const failed = checkContent(fileName, fetched.head, fetched.size);
+      const failed = await checkDownloaded(fileName, fetched.tmp, fetched.size);
       if (failed) {
         unclaim();
         await fs.promises.rm(fetched.tmp, { force: true });
-        if (prev?.path && prev.status === 'synced') await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
+        if (prev?.path && prev.status === 'synced') {
+          await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
+          left(prev.path);
+        }
         state.set({ source: source.id, key: it.key, version: obj.version, size: fetched.size, hash: fetched.hash, path: null, label: it.label, category: it.category, status: 'failed', reason: failed, syncedAt: now() });
         counts.checklistFailed++;
         bump(byCategoryLabel, it, 'checklistFailed');
@@ -323,6 +374,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
       fetched = undefined;
       if (prev?.path && prev.path !== it.path && prev.status === 'synced') {
         await fs.promises.rm(toFsPath(datasetDir, prev.path), { force: true });
+        left(prev.path);
         o.claims.release(prev.path, me);
       }
       if (prev?.hash && prev.hash !== hash && hashes.get(prev.hash) === me) hashes.delete(prev.hash);
@@ -382,6 +434,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   });
   o.signal?.removeEventListener('abort', onAbort);
   state.flush();
+  pruneEmptyDirs(datasetDir, leftDirs);
   emit(true);
 
   const cancelled = signal.aborted;

@@ -2,9 +2,9 @@
 // duplicate / skipped / rejected, each with its label, category, local path and a reason.
 import { checkBeforeDownload } from '../dataset/checklist';
 import { labelFor } from '../dataset/labels';
-import { foldPath, samplePath, withSuffix } from '../dataset/layout';
+import { foldPath, LabelFolders, labelFolderOf, samplePath, withSuffix } from '../dataset/layout';
 import { judgeKey } from '../dataset/safety';
-import { categorize } from '../dataset/split';
+import { categorize, keyFraction, splitShares } from '../dataset/split';
 import type { StateEntry, SyncState } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Category, type PlanItem, type SourceObject, type StepPreview } from '../types';
@@ -15,9 +15,17 @@ export const UNLABELED = '(unlabeled)';
 /** Paths already taken in the dataset (folded form -> owner), shared by all steps of a run. */
 export class PathClaims {
   private readonly owners = new Map<string, string>();
+  /** The folder of each label, the same in every category. */
+  readonly labels = new LabelFolders();
   static fromState(state: SyncState | undefined): PathClaims {
     const c = new PathClaims();
-    if (state) for (const e of state.all()) if (e.path && e.status === 'synced') c.owners.set(foldPath(e.path), ownerId(e.source, e.key));
+    if (state)
+      for (const e of state.all()) {
+        if (!e.path || e.status !== 'synced') continue;
+        c.owners.set(foldPath(e.path), ownerId(e.source, e.key));
+        const folder = e.label === null ? undefined : labelFolderOf(e.path);
+        if (folder !== undefined && e.label !== null) c.labels.keep(e.label, folder);
+      }
     return c;
   }
   ownerOf(p: string): string | undefined {
@@ -47,10 +55,22 @@ export function md5FromVersion(version: string): string | undefined {
   return /^[0-9a-f]{32}$/.test(v) ? v : undefined;
 }
 
+/** Edge Impulse's own files in a source: they describe samples and are never samples themselves. */
+export function isEdgeImpulseMetaFile(rel: string): boolean {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  return name === 'info.labels' || name === 'bounding_boxes.labels';
+}
+
+/** Labels and categories an Edge Impulse `info.labels` in the source gives, by key relative to the step's path. */
+export type SourceLabels = Map<string, { label: string | null; category: Category }>;
+
 interface Classified {
   obj: SourceObject;
   item: PlanItem;
   prev?: StateEntry;
+  fileName?: string;
+  /** The category came from the key's hash, so it may move to give a rare label every category. */
+  byHash?: boolean;
   basePath?: string;
   /** The key keeps the path it already has. */
   sticky?: boolean;
@@ -63,35 +83,45 @@ export interface PlanOptions {
   block: ImportBlock;
   state?: SyncState;
   claims?: PathClaims;
+  sourceLabels?: SourceLabels;
 }
 
-export function planStep(objects: SourceObject[], opts: PlanOptions): StepPreview {
+interface Classification {
+  classified: Classified[];
+  seenKeys: Set<string>;
+  atRoot: number;
+}
+
+const skippedItem = (obj: SourceObject): PlanItem => ({ key: obj.key, rel: obj.rel, size: obj.size, version: obj.version, category: null, label: null, path: null, status: 'skipped', action: 'skip' });
+
+/** Steps 1 to 4 of the contract for each listed object: safety, filters, category, label, checklist. */
+function classify(objects: SourceObject[], opts: PlanOptions): Classification {
   const { block, state, sourceId } = opts;
-  const claims = opts.claims ?? PathClaims.fromState(state);
   const filter = makeKeyFilter(block.include, block.exclude);
   const rule = block.category ?? 'split';
   const strategy = block.labelStrategy ?? 'infer-from-folder-name';
-  const ratio = block.splitRatio;
-  const warnings: string[] = [];
   const classified: Classified[] = [];
-  let atRoot = 0;
   const seenKeys = new Set<string>();
-
+  let atRoot = 0;
   for (const obj of objects) {
     if (seenKeys.has(obj.key)) continue; // a listing that repeats a key must not double a sample
     seenKeys.add(obj.key);
-    const base: PlanItem = { key: obj.key, rel: obj.rel, size: obj.size, version: obj.version, category: null, label: null, path: null, status: 'skipped', action: 'skip' };
+    const base = skippedItem(obj);
+    if (obj.unreadable) {
+      classified.push({ obj, item: { ...base, status: 'rejected', action: 'reject', reason: obj.unreadable } });
+      continue;
+    }
     const verdict = judgeKey(obj.rel);
-    if (verdict.kind === 'folder-marker') {
-      classified.push({ obj, item: { ...base, reason: 'folder marker' } });
+    if (verdict.kind === 'folder-marker' || verdict.kind === 'hidden') {
+      classified.push({ obj, item: { ...base, reason: verdict.kind === 'hidden' ? verdict.reason : 'folder marker' } });
       continue;
     }
     if (verdict.kind === 'rejected') {
       classified.push({ obj, item: { ...base, status: 'rejected', action: 'reject', reason: verdict.reason } });
       continue;
     }
-    if (verdict.kind === 'hidden') {
-      classified.push({ obj, item: { ...base, reason: verdict.reason } });
+    if (isEdgeImpulseMetaFile(obj.rel)) {
+      classified.push({ obj, item: { ...base, reason: 'Edge Impulse labels file: read for labels and categories, not imported as a sample' } });
       continue;
     }
     const filtered = filter(obj.rel);
@@ -99,8 +129,18 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
       classified.push({ obj, item: { ...base, reason: filtered } });
       continue;
     }
-    const { category, rest } = categorize(verdict.segments, rule, ratio);
-    const lab = labelFor(rest, strategy, block.label);
+    const prev = state?.get(sourceId, obj.key);
+    const given = opts.sourceLabels?.get(obj.rel);
+    const split = categorize(verdict.segments, rule, block.splitRatio);
+    const rest = split.rest;
+    let { category, byHash } = split;
+    let lab = labelFor(rest, strategy, block.label);
+    if (given) {
+      // An Edge Impulse export's info.labels decides, as Edge Impulse's own bucket import does.
+      if (rule === 'split') category = given.category;
+      lab = { label: given.label };
+      byHash = false;
+    } else if (byHash && prev?.category) category = prev.category; // a synced sample never changes category
     const fileName = rest[rest.length - 1];
     const item: PlanItem = { ...base, category, label: lab.label };
     if (lab.warning) {
@@ -112,47 +152,127 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
       classified.push({ obj, item: { ...item, reason: checklist } });
       continue;
     }
-    classified.push({ obj, item, prev: state?.get(sourceId, obj.key), basePath: samplePath(category, lab.label, fileName, obj.key) });
+    classified.push({ obj, item, prev, fileName, byHash: byHash && !prev });
   }
+  return { classified, seenKeys, atRoot };
+}
 
-  // Paths: what a key held before stays its own; new keys claim in byte order; the later of two
-  // colliding keys (same name, or equal after case folding / Unicode normalisation) gets a suffix.
-  const withPaths = classified.filter((c) => c.basePath !== undefined);
-  for (const c of withPaths) c.sticky = !!c.prev?.path && c.prev.status === 'synced' && (c.prev.path === c.basePath || c.prev.path === withSuffix(c.basePath!, c.obj.key));
-  withPaths.sort((a, b) => Number(b.sticky) - Number(a.sticky) || (a.obj.key < b.obj.key ? -1 : a.obj.key > b.obj.key ? 1 : 0));
+/**
+ * Under `split`, a label with two or more samples gets at least one in each category in use
+ * (training, testing, and validation when it has a share): otherwise torchvision and Keras see
+ * different classes per category. Only new, hash-placed samples move, so the result is stable.
+ */
+function balanceCategories(placed: Classified[], opts: PlanOptions): void {
+  const shares = splitShares(opts.block.splitRatio);
+  const inUse = (['testing', 'validation', 'training'] as const).filter((c) => shares[c] > 0);
+  const byLabel = new Map<string, Classified[]>();
+  const have = new Map<string, Record<Category, number>>();
+  const countOf = (label: string) => {
+    let r = have.get(label);
+    if (!r) have.set(label, (r = { training: 0, validation: 0, testing: 0 }));
+    return r;
+  };
+  if (opts.state) for (const e of opts.state.all()) if (e.source !== opts.sourceId && e.status === 'synced' && e.label !== null && e.category) countOf(e.label)[e.category]++;
+  for (const c of placed) {
+    const label = c.item.label;
+    if (label === null || !c.item.category) continue;
+    countOf(label)[c.item.category]++;
+    if (c.byHash) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(c);
+  }
+  for (const [label, movable] of byLabel) {
+    const n = countOf(label);
+    for (const target of inUse) {
+      if (n[target] > 0 || n.training + n.validation + n.testing < 2) continue;
+      const centre = target === 'training' ? 0 : target === 'testing' ? 1 : shares.training + shares.validation / 2;
+      let best: Classified | undefined;
+      let bestDistance = Infinity;
+      for (const c of movable) {
+        if (n[c.item.category!] < 2) continue; // never empty another category to fill this one
+        const d = Math.abs(keyFraction(c.obj.rel) - centre);
+        if (d < bestDistance || (d === bestDistance && best && c.obj.key < best.obj.key)) [best, bestDistance] = [c, d];
+      }
+      if (!best) continue;
+      n[best.item.category!]--;
+      n[target]++;
+      (best.item.warnings ??= []).push(`placed in ${target} (hash said ${best.item.category}) so that label "${label}" has a sample in every category`);
+      best.item.category = target;
+    }
+  }
+}
+
+/** The path each sample's key would take, before collisions are settled. */
+function basePaths(placed: Classified[], claims: PathClaims): void {
+  for (const c of placed) {
+    const folder = c.item.label === null ? null : claims.labels.folderFor(c.item.label);
+    c.basePath = samplePath(c.item.category!, folder, c.fileName!, c.obj.key);
+    const file = c.basePath.slice(c.basePath.lastIndexOf('/') + 1);
+    if (file !== c.fileName) (c.item.warnings ??= []).push(`stored as ${file}: the name is not valid on every platform (Windows) or too long`);
+    if (folder !== null && folder !== c.item.label) (c.item.warnings ??= []).push(`label "${c.item.label}" is stored in the folder ${folder}: its name is not valid on every platform or is taken by a label that differs only in case`);
+  }
+}
+
+const SUFFIX_ATTEMPTS = 16;
+
+/** Whether `p` is the path this key would hold for `basePath`, with or without its suffix. */
+function isOwnPath(p: string, basePath: string, key: string): boolean {
+  if (p === basePath) return true;
+  for (let a = 0; a < SUFFIX_ATTEMPTS; a++) if (p === withSuffix(basePath, key, a)) return true;
+  return false;
+}
+
+/**
+ * Paths: what a key held before stays its own; new keys claim in byte order; the later of two
+ * colliding keys (same name, or equal after case folding / Unicode normalisation) gets a suffix,
+ * and a suffix is claimed only when it is free: two objects never share a path.
+ */
+function assignPaths(placed: Classified[], opts: PlanOptions, claims: PathClaims): number {
+  for (const c of placed) c.sticky = !!c.prev?.path && c.prev.status === 'synced' && isOwnPath(c.prev.path, c.basePath!, c.obj.key);
+  placed.sort((a, b) => Number(b.sticky) - Number(a.sticky) || (a.obj.key < b.obj.key ? -1 : a.obj.key > b.obj.key ? 1 : 0));
   let collisions = 0;
-  for (const c of withPaths) {
-    const me = ownerId(sourceId, c.obj.key);
+  for (const c of placed) {
+    const me = ownerId(opts.sourceId, c.obj.key);
     let p = c.sticky ? c.prev!.path! : c.basePath!;
     if (claims.claimIfFree(p, me) !== undefined) {
-      p = withSuffix(c.basePath!, c.obj.key);
       collisions++;
+      let attempt = 0;
+      do p = withSuffix(c.basePath!, c.obj.key, attempt++);
+      while (claims.claimIfFree(p, me) !== undefined && attempt < SUFFIX_ATTEMPTS);
+      if (claims.ownerOf(p) !== me) {
+        c.item.status = 'rejected';
+        c.item.action = 'reject';
+        c.item.reason = `no free name for this key near ${c.basePath}: every suffix is taken`;
+        continue;
+      }
       (c.item.warnings ??= []).push(`name collides with another key; stored as ${p.slice(p.lastIndexOf('/') + 1)}`);
-      claims.claim(p, me);
     }
     c.item.path = p;
   }
+  return collisions;
+}
 
-  // Status against the state.
+/** new / changed / unchanged / duplicate against the state; a stored sample whose path changed is moved, not fetched again. */
+function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaims): void {
+  const { state, block, sourceId } = opts;
   const hashes = new Map<string, string>();
   if (state && !block.allowDuplicates) for (const e of state.all()) if (e.hash && e.path && e.status === 'synced') hashes.set(e.hash, e.path);
-  for (const c of withPaths) {
+  for (const c of placed) {
     const { item, prev, obj } = c;
+    if (item.action === 'reject') continue;
     if (prev && prev.version === obj.version && prev.size === obj.size) {
       if (prev.status === 'synced' && prev.path === item.path) {
         item.status = 'unchanged';
         item.action = 'skip';
         item.reason = 'unchanged since the last sync';
-      } else if (prev.status === 'duplicate') {
+      } else if (prev.status === 'duplicate' || prev.status === 'failed') {
+        claims.release(item.path!, ownerId(sourceId, obj.key));
         item.status = 'unchanged';
         item.action = 'skip';
-        item.reason = prev.reason ?? 'duplicate content';
+        item.reason = prev.reason ?? (prev.status === 'duplicate' ? 'duplicate content' : 'failed the checklist');
         item.path = null;
-      } else if (prev.status === 'failed') {
-        item.status = 'unchanged';
-        item.action = 'skip';
-        item.reason = prev.reason ?? 'failed the checklist';
-        item.path = null;
+      } else if (prev.status === 'synced' && prev.path) {
+        item.status = 'changed';
+        item.action = 'move';
+        item.reason = `moved from ${prev.path}: ${prev.label !== item.label ? 'the label changed' : prev.category !== item.category ? 'the category changed' : 'the dataset layout changed'}`;
       } else {
         item.status = 'changed';
         item.action = 'download';
@@ -175,6 +295,18 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
       } else if (md5 && !dupOf) hashes.set(md5, item.path!);
     }
   }
+}
+
+export function planStep(objects: SourceObject[], opts: PlanOptions): StepPreview {
+  const { block, state, sourceId } = opts;
+  const claims = opts.claims ?? PathClaims.fromState(state);
+  const warnings: string[] = [];
+  const { classified, seenKeys, atRoot } = classify(objects, opts);
+  const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
+  if ((block.category ?? 'split') === 'split') balanceCategories(placed, opts);
+  basePaths(placed, claims);
+  const collisions = assignPaths(placed, opts, claims);
+  decideStatus(placed, opts, claims);
 
   // Objects gone from the source.
   const items: PlanItem[] = classified.map((c) => c.item);
@@ -206,7 +338,7 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
     counts[it.status]++;
     if (it.reason?.startsWith('hidden')) hidden++;
     if (it.action === 'download') counts.bytes += it.size;
-    const holds = (it.action === 'download' || (it.status === 'unchanged' && it.path) || (it.status === 'removed' && it.action !== 'delete' && it.path)) && it.category;
+    const holds = (it.action === 'download' || it.action === 'move' || (it.status === 'unchanged' && it.path) || (it.status === 'removed' && it.action !== 'delete' && it.path)) && it.category;
     if (holds) {
       const l = it.label ?? UNLABELED;
       const row = byCategoryLabel[it.category as Category];

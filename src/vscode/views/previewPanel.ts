@@ -234,6 +234,7 @@ function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Ur
       <vscode-single-select id="filter-action" aria-label="Action">
         <vscode-option value="">All actions</vscode-option>
         <vscode-option value="download">download</vscode-option>
+        <vscode-option value="move">move</vscode-option>
         <vscode-option value="skip">skip</vscode-option>
         <vscode-option value="reject">reject</vscode-option>
         <vscode-option value="delete">delete</vscode-option>
@@ -241,6 +242,7 @@ function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Ur
       <vscode-single-select id="filter-category" aria-label="Category">
         <vscode-option value="">All categories</vscode-option>
         <vscode-option value="training">training</vscode-option>
+        <vscode-option value="validation">validation</vscode-option>
         <vscode-option value="testing">testing</vscode-option>
         <vscode-option value="none">none</vscode-option>
       </vscode-single-select>
