@@ -1,6 +1,7 @@
 // The extension in a real VS Code (code-server 4.100.3 = VS Code 1.100.3) driven through Chromium:
 // diagnostics, completion, CodeLens runs, the Runs view, the preview webview, credential checks
 // against a real S3 server, and Restricted Mode. Each test saves a screenshot in test-results/e2e.
+import { makePng } from '../../src/demo/images';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -70,15 +71,11 @@ function s3Pipeline(name: string, secretKey: string): string {
 }
 
 /** A PNG header (signature + IHDR, 8×8) that passes the sample checklist, unique per tag. */
+/** A real 8×8 PNG (the checklist decodes every image), distinct per tag. */
 function png(tag: string): Buffer {
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(8, 8);
-  ihdr.writeUInt32BE(8, 12);
-  ihdr[16] = 8;
-  ihdr[17] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, Buffer.from(tag)]);
+  let h = 7;
+  for (const ch of tag) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return makePng(8, 8, (x, y) => [h & 255, (h >>> 8) & 255, ((h >>> 16) + x * 8 + y) & 255]);
 }
 
 async function rawFixture(root: string): Promise<void> {
