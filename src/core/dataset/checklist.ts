@@ -109,7 +109,6 @@ export async function checkDownloaded(fileName: string, filePath: string, size: 
   if (quick) return quick;
   const ext = extensionOf(fileName);
   if (!IMAGE.has(ext)) return undefined;
-  if ((ext === 'jpg' || ext === 'jpeg') && !(tail[tail.length - 2] === 0xff && tail[tail.length - 1] === 0xd9)) return 'checklist: truncated JPEG (no end-of-image marker)';
   if (ext === 'png' && !tail.includes(Buffer.from('IEND', 'latin1'))) return 'checklist: truncated PNG (no IEND chunk)';
   if (ext === 'gif' && tail[tail.length - 1] !== 0x3b) return 'checklist: truncated GIF (no trailer)';
   sharpMod ??= import('sharp').then((m) => (m as any).default ?? m).catch(() => undefined);
@@ -119,6 +118,8 @@ export async function checkDownloaded(fileName: string, filePath: string, size: 
       sharpWarned = true;
       process.emitWarning('checklist: sharp could not be loaded, so images are checked by header and end marker only, not decoded');
     }
+    // Without a decoder: JPEG's end-of-image marker (checked only here: cameras may append bytes after it).
+    if ((ext === 'jpg' || ext === 'jpeg') && !(tail[tail.length - 2] === 0xff && tail[tail.length - 1] === 0xd9)) return 'checklist: truncated JPEG (no end-of-image marker)';
     return undefined;
   }
   try {
