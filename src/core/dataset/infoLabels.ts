@@ -57,7 +57,7 @@ export function buildInfoLabels(entries: Iterable<StateEntry>): InfoLabelsFile {
       name: dot > 0 ? base.slice(0, dot) : base,
       category: e.category,
       label: e.label === null ? { type: 'unlabeled' } : { type: 'label', label: e.label },
-      metadata: { [headerSafe('source')]: headerSafe(safeSourceName(e.source)), [headerSafe('key')]: headerSafe(e.key.replace(/^\/+/, '')) },
+      metadata: { source: headerSafe(safeSourceName(e.source)), key: headerSafe(e.key.replace(/^\/+/, '')) },
       boundingBoxes: [],
     });
   }
