@@ -1,6 +1,9 @@
 // Bundles the CLI and the extension. Cloud SDKs stay in the bundle but load lazily (dynamic import).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const { editorSchema } = createRequire(import.meta.url)('./scripts/editor-schema.cjs');
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -65,6 +68,8 @@ if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  // VS Code's JSON service gets an assist-only schema: completion and hover, no problems of its own.
+  fs.writeFileSync('dist/pipeline.editor.schema.json', JSON.stringify(editorSchema(JSON.parse(fs.readFileSync('schemas/pipeline.schema.json', 'utf8')))));
   fs.chmodSync('dist/cli.js', 0o755);
   for (const r of results) {
     if (r.metafile) fs.writeFileSync('dist/extension.meta.json', JSON.stringify(r.metafile));

@@ -36,9 +36,12 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
   const c = await core();
   const loaded = c.loadPipelineFile(file);
   if (!loaded.pipeline) {
-    const first = loaded.problems.find((p) => p.severity === 'error');
+    const errors = loaded.problems.filter((p) => p.severity === 'error');
+    const first = errors[0];
+    const count = `${errors.length} error${errors.length === 1 ? '' : 's'}`;
+    svc.log.warn(`${path.basename(file)} not run: ${count}.`);
     void vscode.window
-      .showErrorMessage(`${path.basename(file)} has errors; fix them before running.${first ? ` Line ${first.range.line}: ${first.message}` : ''}`, 'Show Problems')
+      .showErrorMessage(`${path.basename(file)} has ${count}; it does not run until they are fixed.${first ? ` Line ${first.range.line}: ${first.message}` : ''}`, 'Show Problems')
       .then((b) => b && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }

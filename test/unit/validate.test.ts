@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPipelineText } from '../../src/core/pipeline/validate';
+import { loadPipelineFile, loadPipelineText } from '../../src/core/pipeline/validate';
 import { nextCronRun, parseCron } from '../../src/core/schedule/cron';
 import { parseInterval } from '../../src/core/schedule/interval';
 
@@ -160,5 +160,96 @@ describe('pipeline validation', () => {
     assert.equal(next!.getDay(), 1);
     assert.equal(next!.getHours(), 3);
     assert.equal(next!.getMinutes(), 30);
+  });
+});
+
+describe("Edge Impulse's pipeline JSON as it comes, and hostile structure", () => {
+  const importStep = { name: 'Fetch', builtinTransformationBlock: { type: 'folder-to-project', path: '.', category: 'validation' } };
+
+  it('a bare steps array loads, named from the file name, with positions in the array', () => {
+    const text = JSON.stringify([importStep, { name: 'Refresh', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } }], null, 2);
+    const r = load(text, path.join(os.tmpdir(), 'cars-import.pipeline.json'));
+    assert.deepEqual(r.problems.filter((p) => p.severity !== 'info'), []);
+    assert.equal(r.pipeline?.name, 'cars-import');
+    assert.equal(r.pipeline?.steps.length, 2);
+    const bad = JSON.stringify([importStep, { name: 'x', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: 'yes' } }], null, 2);
+    const e = load(bad, path.join(os.tmpdir(), 'b.pipeline.json')).problems.find((p) => p.severity === 'error')!;
+    assert.deepEqual(e.path, ['steps', 1, 'builtinTransformationBlock', 'refreshDataExplorer']);
+    assert.equal(bad.split('\n')[e.range.line - 1].trim().startsWith('"refreshDataExplorer"'), true, `line ${e.range.line}`);
+  });
+
+  it("the API's read-only fields are warnings that say what each means here", () => {
+    const text = JSON.stringify({ id: 12, created: '2024-01-01T00:00:00Z', nextRun: '2024-01-02T00:00:00Z', lastRun: null, emailRecipientUids: [4, 5], name: 'x', steps: [importStep] }, null, 2);
+    const r = load(text);
+    assert.ok(r.pipeline, JSON.stringify(r.problems.map((p) => p.message)));
+    const warns = r.problems.filter((p) => p.code === 'edge-impulse-field');
+    assert.deepEqual(warns.map((w) => w.path[0]).sort(), ['created', 'emailRecipientUids', 'id', 'lastRun', 'nextRun']);
+    assert.ok(warns.every((w) => w.severity === 'warning'));
+    assert.match(warns.find((w) => w.path[0] === 'emailRecipientUids')!.message, /use "emailRecipients" with e-mail addresses/);
+    assert.equal(text.slice(warns[0].range.offset, warns[0].range.offset + warns[0].range.length).startsWith('"'), true, 'points at the key');
+  });
+
+  it('step fields with no local meaning warn; uploadType is checked; a misspelt field is an error with a suggestion', () => {
+    const fields = { uploadType: 'project', projectId: 1, newProjectName: 'n', outputDatasetName: 'd', pathFilters: [], transformationParallel: 2, extraCliArguments: '--x' };
+    const r = load(JSON.stringify({ name: 'x', steps: [{ ...importStep, ...fields }] }));
+    assert.ok(r.pipeline, JSON.stringify(r.problems.map((p) => p.message)));
+    assert.deepEqual(r.problems.filter((p) => p.code === 'edge-impulse-field').map((p) => p.path[2]).sort(), Object.keys(fields).sort());
+    const wrong = errors(JSON.stringify({ name: 'x', steps: [{ ...importStep, uploadType: 'projcet' }] }));
+    assert.ok(wrong.some((e) => /uploadType must be "project" or "dataset"/.test(e.message)), wrong.map((e) => e.message).join('\n'));
+    const misspelt = errors(JSON.stringify({ name: 'x', steps: [{ ...importStep, uplodType: 'project' }] }));
+    assert.ok(misspelt.some((e) => /Unknown property "uplodType"\. Did you mean "uploadType"\?/.test(e.message)), misspelt.map((e) => e.message).join('\n'));
+  });
+
+  it('Edge Impulse-only block types get an error that names Edge Impulse and what to use instead', () => {
+    for (const type of ['portal-to-project', 'dataset-to-project']) {
+      const e = errors(JSON.stringify({ name: 'x', steps: [{ name: 's', builtinTransformationBlock: { type } }] }));
+      const m = e.find((p) => p.path.join('.') === 'steps.0.builtinTransformationBlock.type');
+      assert.ok(m, e.map((p) => p.message).join('\n'));
+      assert.match(m.message, /Edge Impulse/);
+      assert.match(m.message, /folder-to-project/);
+      assert.doesNotMatch(m.message, /must be one of/);
+    }
+  });
+
+  it('category validation is accepted', () => {
+    assert.deepEqual(errors(JSON.stringify({ name: 'x', steps: [importStep] })), []);
+  });
+
+  it('deep nesting gives a positioned error, not a stack overflow; a valid deep-ish file still loads', () => {
+    const deep = '{"name":"x","steps":[],"description":"d","dataset":"d"' + ',"x":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
+    const r = load(deep);
+    const e = r.problems.find((p) => p.code === 'too-deep')!;
+    assert.ok(e, JSON.stringify(r.problems));
+    assert.equal(e.range.line, 1);
+    assert.ok(e.range.column > 40);
+    const ok = JSON.stringify({ name: 'x', steps: [{ name: 'c', transformationBlock: { command: 'true' }, parameters: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) }] });
+    assert.ok(load(ok).pipeline, JSON.stringify(load(ok).problems.map((p) => p.message)));
+  });
+
+  it('duplicate keys: an error when the values differ (a hidden literal secret), a warning when equal; values never echoed', () => {
+    const text = '{"name":"x","steps":[{"name":"s","builtinTransformationBlock":{"type":"s3-to-project","path":"s3://b/","accessKey":"AK","secretKey":"wJalrXUtnFEMI","secretKey":"${env:SK}"}}]}';
+    const r = load(text);
+    const dup = r.problems.filter((p) => p.code === 'duplicate-key');
+    assert.equal(dup.length, 1);
+    assert.equal(dup[0].severity, 'error');
+    assert.equal(r.pipeline, undefined);
+    assert.equal(text.slice(dup[0].range.offset, dup[0].range.offset + dup[0].range.length), '"secretKey"');
+    assert.ok(text.indexOf('"secretKey"') < dup[0].range.offset, 'points at the second key');
+    assert.ok(!r.problems.some((p) => p.message.includes('wJalr')));
+    const same = load('{"name":"x","name":"x","steps":[]}');
+    assert.deepEqual(same.problems.map((p) => [p.code, p.severity]), [['duplicate-key', 'warning']]);
+    assert.ok(same.pipeline);
+  });
+
+  it('a file that is not UTF-8 is refused at the first bad byte', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-utf8-'));
+    const file = path.join(dir, 'bad.pipeline.json');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('{"name":"x",\n"description":"caf'), Buffer.from([0xe9]), Buffer.from('","steps":[]}')]));
+    const r = loadPipelineFile(file);
+    assert.equal(r.pipeline, undefined);
+    assert.equal(r.problems[0].code, 'not-utf8');
+    assert.deepEqual([r.problems[0].range.line, r.problems[0].range.column], [2, 19]);
+    fs.writeFileSync(file, '\ufeff{"name":"x","steps":[]}');
+    assert.ok(loadPipelineFile(file).pipeline, 'a BOM is fine');
   });
 });

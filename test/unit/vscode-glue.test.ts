@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { getLocation } from 'jsonc-parser';
 import { loadPipelineText } from '../../src/core';
 import { addStepEdits, applyTextEdits, datasetDirFromText, outlinePipeline, replaceEncryptedSecret, replaceValueWithSecretRef, suggestSecretName, validateSecretName } from '../../src/vscode/lib/pipelineDoc';
-import { editorProblems, isSchemaProblem } from '../../src/vscode/lib/problems';
+import { editorProblems, isJsonServiceProblem } from '../../src/vscode/lib/problems';
 import { countsSummary, describeNextRun, formatDuration, nextRun, runReportMarkdown, throttle } from '../../src/vscode/lib/runFormat';
 import { blockTypeDoc, propertyDoc } from '../../src/vscode/lib/schemaDocs';
 import { BLOCK_SNIPPETS, completionSite, expandSnippet, stepSnippet } from '../../src/vscode/lib/snippets';
@@ -53,7 +53,9 @@ describe('vscode glue: pipeline outline and edits', () => {
   });
 
   it('tolerates broken JSON', () => {
-    assert.equal(outlinePipeline('[1,2]'), undefined);
+    assert.equal(outlinePipeline('"x"'), undefined);
+    assert.deepEqual(outlinePipeline('[1,2]')?.steps, [], 'a bare steps array is outlined (here with no step objects)');
+    assert.equal(outlinePipeline('[{"name": "a", "builtinTransformationBlock": {"type": "folder-to-project", "path": "."}}]')?.steps[0].kind, 'import');
     const o = outlinePipeline('{"name": "x", "steps": [ {"name": "a", "builtinTransformationBlock": {"type": "folder-to-project", "path": "./x"}}, ');
     assert.equal(o?.steps.length, 1);
   });
@@ -148,12 +150,15 @@ describe('vscode glue: schema docs and problems', () => {
     assert.ok(propertyDoc(['intervalStr'])?.includes('15m'));
   });
 
-  it('leaves schema errors to the JSON service and keeps the semantic ones', () => {
+  it('shows schema and semantic problems itself and leaves only JSON syntax to the JSON service', () => {
     const text = '{"name": "x", "steps": [{"name": "a", "builtinTransformationBlock": {"type": "folder-to-project", "path": "./missing", "bogus": 1}}]}';
     const loaded = loadPipelineText(text, file);
     const shown = editorProblems(loaded.problems);
-    assert.ok(loaded.problems.some((p) => isSchemaProblem(p) && p.message.startsWith('Unknown property "bogus"')));
-    assert.deepEqual(shown.map((p) => p.code), ['unreachable-path']);
+    assert.ok(shown.some((p) => p.source === 'schema' && p.message.startsWith('Unknown property "bogus"')));
+    assert.ok(shown.some((p) => p.code === 'unreachable-path'));
+    const syntax = loadPipelineText('{"name": "x",, "steps": []}', file).problems;
+    assert.ok(syntax.length > 0 && syntax.every(isJsonServiceProblem));
+    assert.deepEqual(editorProblems(syntax), []);
   });
 });
 

@@ -10,6 +10,7 @@ import { parseInterval } from '../schedule/interval';
 import { isActionBlock, isImportBlock, SECRET_FIELDS, type Pipeline } from './model';
 import { badRefs, parseRef } from './refs';
 import { LineIndex } from './text';
+import { EI_ONLY_BLOCKS, EI_PIPELINE_FIELDS, EI_STEP_FIELDS, nameFromFile, stripEdgeImpulseFields } from './edgeImpulse';
 import schema from '../../../schemas/pipeline.schema.json';
 
 export interface LoadedPipeline {
@@ -22,6 +23,11 @@ export interface LoadedPipeline {
   /** Absolute dataset folder. */
   datasetDir: string;
 }
+
+const EI_FIELD_NAMES = { ...EI_PIPELINE_FIELDS, ...EI_STEP_FIELDS };
+
+/** Deeper than any pipeline needs; the parser and the schema validator recurse, so deeper input is refused first. */
+export const MAX_DEPTH = 128;
 
 let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
@@ -46,6 +52,8 @@ type JsonPath = (string | number)[];
 class ProblemSink {
   readonly problems: Problem[] = [];
   private readonly lines: LineIndex;
+  /** True when the file is a bare steps array: the pipeline's ["steps", i, ...] is the file's [i, ...]. */
+  bare = false;
   constructor(private readonly text: string, private readonly tree: Node | undefined) {
     this.lines = new LineIndex(text);
   }
@@ -53,7 +61,8 @@ class ProblemSink {
   /** The node for a JSON path; `onKey` points at the property name instead of its value. */
   node(p: JsonPath, onKey = false): Node | undefined {
     if (!this.tree) return undefined;
-    const n = findNodeAtLocation(this.tree, p);
+    const inFile = this.bare ? (p[0] === 'steps' ? p.slice(1) : []) : p;
+    const n = findNodeAtLocation(this.tree, inFile);
     if (n && onKey && n.parent?.type === 'property') return n.parent.children?.[0];
     return n;
   }
@@ -107,10 +116,17 @@ function schemaMessage(e: ErrorObject, data: unknown): { message: string; path: 
       const prop = (e.params as { additionalProperty: string }).additionalProperty;
       const parent = p.reduce<any>((o, k) => (o == null ? o : o[k]), data);
       const type = parent && typeof parent === 'object' && typeof parent.type === 'string' ? ` in a ${parent.type} block` : '';
-      return { message: `Unknown property "${prop}"${type}. Remove it or check its spelling.`, path: [...p, prop], onKey: true };
+      const near = closestName(prop);
+      const hint = near ? `Did you mean "${near}"? ` : '';
+      return { message: `Unknown property "${prop}"${type}. ${hint}Remove it or check its spelling.`, path: [...p, prop], onKey: true };
     }
-    case 'enum':
+    case 'enum': {
+      const value = p.reduce<any>((o, k) => (o == null ? o : o[k]), data);
+      if (p[p.length - 1] === 'type' && typeof value === 'string' && EI_ONLY_BLOCKS[value]) {
+        return { message: `"${value}" is an Edge Impulse-only block: it ${EI_ONLY_BLOCKS[value]}`, path: p };
+      }
       return { message: `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}.`, path: p };
+    }
     case 'const':
       return undefined; // reported through the block's type instead
     case 'type':
@@ -143,6 +159,57 @@ function schemaMessage(e: ErrorObject, data: unknown): { message: string; path: 
   }
 }
 
+let knownNames: string[] | undefined;
+/** Every property name the schema knows, and Edge Impulse's: candidates for "did you mean". */
+function schemaNames(): string[] {
+  if (knownNames) return knownNames;
+  const names = new Set<string>();
+  const stack: unknown[] = [schema];
+  while (stack.length) {
+    const s = stack.pop();
+    if (!s || typeof s !== 'object') continue;
+    for (const [k, v] of Object.entries(s as Record<string, unknown>)) {
+      if (k === 'properties' && v && typeof v === 'object') for (const n of Object.keys(v)) names.add(n);
+      if (v && typeof v === 'object') stack.push(v);
+    }
+  }
+  return (knownNames = [...names]);
+}
+
+/** The known property name within two edits of `name` (case ignored), if exactly one is closest. */
+function closestName(name: string): string | undefined {
+  const a = name.toLowerCase();
+  if (a.length > 64) return undefined;
+  const cutoff = 3;
+  let best: string | undefined;
+  let bestD = cutoff;
+  let tie = false;
+  for (const cand of [...schemaNames(), ...Object.keys(EI_FIELD_NAMES)]) {
+    const d = editDistance(a, cand.toLowerCase(), cutoff);
+    if (d < bestD) [best, bestD, tie] = [cand, d, false];
+    else if (d === bestD && d < cutoff && cand !== best) tie = true;
+  }
+  return best && !tie && best !== name ? best : undefined;
+}
+
+/** Optimal string alignment distance, cut off at `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) >= max) return max;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      cur[j] = v;
+    }
+    [prev2, prev] = [prev, cur];
+  }
+  return Math.min(prev[b.length], max);
+}
+
 function describePathFormat(p: JsonPath, data: unknown): string {
   const block = p.slice(0, -1).reduce<any>((o, k) => (o == null ? o : o[k]), data);
   switch (block?.type) {
@@ -157,12 +224,67 @@ function describePathFormat(p: JsonPath, data: unknown): string {
   }
 }
 
+/** The offset of the first bracket nested deeper than MAX_DEPTH, outside strings; iterative. */
+function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === 125 || c === 93) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+}
+
+/** Duplicate keys: an error when the values differ (JSON keeps the last, silently), a warning when equal. */
+function checkDuplicateKeys(tree: Node, sink: ProblemSink, text: string): void {
+  const stack: Node[] = [tree];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'object') {
+      const seen = new Map<string, Node>();
+      for (const prop of n.children ?? []) {
+        const [key, value] = prop.children ?? [];
+        if (!key || typeof key.value !== 'string') continue;
+        const first = seen.get(key.value);
+        if (first) {
+          const firstValue = first.parent?.children?.[1];
+          const same = !!firstValue && !!value && canonical(firstValue, text) === canonical(value, text);
+          // Never echo the values: one may be a secret.
+          if (same) sink.add('warning', `Duplicate key "${key.value}" with the same value: remove one.`, [], { offset: key.offset, length: key.length, source: 'semantic', code: 'duplicate-key' });
+          else sink.add('error', `Duplicate key "${key.value}" with a different value: JSON keeps only the last one, silently. Keep one.`, [], { offset: key.offset, length: key.length, source: 'semantic', code: 'duplicate-key' });
+        } else seen.set(key.value, key);
+      }
+    }
+    for (const c of n.children ?? []) stack.push(c);
+  }
+}
+
+function canonical(n: Node, text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text.slice(n.offset, n.offset + n.length)));
+  } catch {
+    return text.slice(n.offset, n.offset + n.length);
+  }
+}
+
 /** Strict JSON parse + schema + semantic checks. Never throws for bad input. */
 export function loadPipelineText(text: string, file: string): LoadedPipeline {
+  const baseDir = path.dirname(path.resolve(file));
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    const sink = new ProblemSink(text, undefined);
+    sink.add('error', `Nested deeper than ${MAX_DEPTH} levels here. A pipeline file is never this deep: check the brackets.`, [], { offset: deep, length: 1, source: 'semantic', code: 'too-deep' });
+    return { file, text, problems: sink.problems, datasetDir: path.join(baseDir, 'dataset') };
+  }
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const sink = new ProblemSink(text, tree);
-  const baseDir = path.dirname(path.resolve(file));
   const result: LoadedPipeline = { file, text, problems: sink.problems, tree, datasetDir: path.join(baseDir, 'dataset') };
   for (const e of parseErrors) {
     sink.add('error', `Invalid JSON: ${humanParseError(printParseErrorCode(e.error))}. Pipeline files are strict JSON.`, [], { offset: e.offset, length: Math.max(1, e.length), source: 'syntax' });
@@ -178,10 +300,19 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
     sink.add('error', `Invalid JSON: ${(err as Error).message}`, [], { source: 'syntax' });
     return result;
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    sink.add('error', 'A pipeline file must hold one JSON object with "name" and "steps".', [], { source: 'schema' });
+  checkDuplicateKeys(tree, sink, text);
+  if (Array.isArray(data)) {
+    // The bare steps array Edge Impulse Studio shows under "Run pipeline from code".
+    sink.bare = true;
+    const name = nameFromFile(file);
+    data = { name, steps: data };
+    sink.add('info', `A bare steps array, as Edge Impulse shows it: the pipeline is named "${name}" from the file name and syncs to ./dataset. Wrap it as {"name": "...", "steps": [...]} to set a name, a dataset folder or a schedule.`, [], { offset: tree.offset, length: 1, code: 'bare-steps' });
+  }
+  if (!data || typeof data !== 'object') {
+    sink.add('error', 'A pipeline file must hold one JSON object with "name" and "steps" (or a bare array of steps, as Edge Impulse shows it).', [], { source: 'schema' });
     return result;
   }
+  for (const f of stripEdgeImpulseFields(data as Record<string, unknown>)) sink.add(f.severity, f.message, f.path, { onKey: true, source: 'semantic', code: 'edge-impulse-field' });
 
   const validate = schemaValidator();
   if (!validate(data)) {
@@ -351,9 +482,9 @@ function checkImport(block: Record<string, unknown>, at: JsonPath, sink: Problem
 }
 
 export function loadPipelineFile(file: string): LoadedPipeline {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const r: LoadedPipeline = { file, text: '', problems: [], datasetDir: path.join(path.dirname(path.resolve(file)), 'dataset') };
@@ -366,7 +497,17 @@ export function loadPipelineFile(file: string): LoadedPipeline {
     });
     return r;
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    // Say where: the first byte that is not UTF-8, as a line and column of the lossy decoding.
+    const lossy = bytes.toString('utf8');
+    const at = Math.max(0, lossy.indexOf('\ufffd'));
+    const sink = new ProblemSink(lossy, undefined);
+    sink.add('error', 'The file is not valid UTF-8 here. Pipeline files are UTF-8 JSON: re-save it as UTF-8 (names with other encodings would be silently changed).', [], { offset: at, length: 1, source: 'syntax', code: 'not-utf8' });
+    return { file, text: lossy, problems: sink.problems, datasetDir: path.join(path.dirname(path.resolve(file)), 'dataset') };
+  }
   return loadPipelineText(text, file);
 }
 

@@ -7,6 +7,8 @@ import { outlinePipeline } from '../lib/pipelineDoc';
 import { describeNextRun } from '../lib/runFormat';
 import { PIPELINE_SELECTOR, type Services } from '../services';
 
+const PIPELINE_FILE = /\.pipeline\.json$/i;
+
 function datasetDir(file: string, text: string): string {
   const m = /"dataset"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text);
   let rel = 'dataset';
@@ -26,6 +28,7 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
     changed,
     svc.onDidChangeRuns.event(() => changed.fire()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
+    vscode.languages.onDidChangeDiagnostics((e) => e.uris.some((u) => PIPELINE_FILE.test(u.path)) && changed.fire()),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dataPipelines.codeLens.enabled') && changed.fire()),
     vscode.languages.registerCodeLensProvider(PIPELINE_SELECTOR, {
       onDidChangeCodeLenses: changed.event,
@@ -43,7 +46,10 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
         if (running) {
           lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [uri] }));
         } else {
-          lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}`, tooltip: trusted ? 'Sync the dataset and run the post-sync actions' : 'Runs are disabled until you trust this workspace', command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));
+          const errors = vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source === 'Data Pipelines').length;
+          const blocked = errors ? ` (${errors} error${errors === 1 ? '' : 's'})` : '';
+          const tooltip = !trusted ? 'Runs are disabled until you trust this workspace' : errors ? 'Fix the errors first: running shows them' : 'Sync the dataset and run the post-sync actions';
+          lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}${blocked}`, tooltip, command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));
         }
         lenses.push(new vscode.CodeLens(top, { title: 'Preview labels & split', tooltip: 'List every object with its label, category and destination; writes nothing', command: 'dataPipelines.previewPipeline', arguments: [uri] }));
         if (outline.schedule !== undefined || outline.intervalStr !== undefined) {

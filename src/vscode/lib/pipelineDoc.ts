@@ -38,13 +38,15 @@ function kindOf(step: Partial<Step>): { kind: StepKind; type: string } {
 /** The outline of a pipeline text; tolerant of errors (what parses is outlined). */
 export function outlinePipeline(text: string): PipelineOutline | undefined {
   const tree = parseTree(text, [], { disallowComments: true, allowTrailingComma: true });
-  if (!tree || tree.type !== 'object') return undefined;
+  // A bare steps array (Edge Impulse's "Run pipeline from code") is a pipeline too.
+  if (!tree || (tree.type !== 'object' && tree.type !== 'array')) return undefined;
   const str = (p: JSONPath): string | undefined => {
+    if (tree.type === 'array') return undefined;
     const n = findNodeAtLocation(tree, p);
     return n?.type === 'string' ? (n.value as string) : undefined;
   };
   const out: PipelineOutline = { name: str(['name']), offset: tree.offset, intervalStr: str(['intervalStr']), schedule: str(['schedule']), steps: [] };
-  const steps = findNodeAtLocation(tree, ['steps']);
+  const steps = tree.type === 'array' ? tree : findNodeAtLocation(tree, ['steps']);
   if (steps?.type !== 'array') return out;
   (steps.children ?? []).forEach((node, index) => {
     if (node.type !== 'object') return;
