@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_CI_STAMP := node_modules/.ci-stamp
 
-.PHONY: all deps bundle build lint unit integration e2e test demo bench ui package clean
+.PHONY: all deps bundle build lint unit consumers integration e2e test demo bench ui package clean
 
 all: build
 
@@ -24,6 +24,11 @@ lint: deps
 unit: build
 	npx mocha
 
+# Real consumers: Debian's torchvision (installed by the script) loads every synced fixture and
+# demo dataset; Hugging Face, Keras and Edge Impulse rules checked from their published code.
+consumers: build
+	bash scripts/test-consumers.sh
+
 # Real S3 server (Ceph RGW from Debian), installed and started by the script, stopped after.
 integration: build
 	bash scripts/test-integration.sh
@@ -32,7 +37,7 @@ integration: build
 e2e: build
 	bash scripts/test-e2e.sh
 
-test: build lint unit integration e2e
+test: build lint unit consumers integration e2e
 
 bench: build
 	bash bench/run.sh

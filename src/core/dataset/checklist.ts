@@ -86,8 +86,10 @@ export const READERS: Record<string, { torchvision: boolean; keras: boolean; edg
 export function readersWarning(ext: string): string | undefined {
   const r = READERS[ext.toLowerCase().replace(/^\./, '')];
   if (!r) return undefined;
-  const skip = Object.entries(r).filter(([, ok]) => !ok).map(([k]) => k);
-  return skip.length ? `.${ext} is not read by ${skip.join(', ')}` : undefined;
+  const names = { torchvision: "torchvision's ImageFolder", keras: "Keras' image_dataset_from_directory", edgeImpulse: "Edge Impulse's uploader" };
+  const skip = Object.entries(r).filter(([, ok]) => !ok).map(([k]) => names[k as keyof typeof names]);
+  const read = Object.entries(r).filter(([, ok]) => ok).map(([k]) => names[k as keyof typeof names]);
+  return skip.length ? `.${ext.replace(/^\./, '')} is read by ${read.join(' and ') || 'none of the usual trainers'}, not by ${skip.join(' or ')}` : undefined;
 }
 
 let sharpMod: Promise<any> | undefined;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Category } from '../types';
 import { writeJsonArrayFile, type StateEntry } from './state';
+import { compareCodePoints } from '../util/format';
 
 export interface InfoLabelsFile {
   version: 1;
@@ -61,7 +62,7 @@ export function buildInfoLabels(entries: Iterable<StateEntry>): InfoLabelsFile {
       boundingBoxes: [],
     });
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  files.sort((a, b) => compareCodePoints(a.path, b.path));
   return { version: 1, files };
 }
 
@@ -77,7 +78,7 @@ export function writeInfoLabels(datasetDir: string, entries: Iterable<StateEntry
 
 /** Writes `<dataset>/labels.txt` atomically: every label, sorted, deduplicated, one per line, trailing newline. */
 export function writeLabelsTxt(datasetDir: string, labels: Iterable<string>): string[] {
-  const sorted = [...new Set(labels)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...new Set(labels)].sort(compareCodePoints);
   const file = path.join(datasetDir, 'labels.txt');
   const tmp = `${file}.tmp-${process.pid}`;
   fs.mkdirSync(datasetDir, { recursive: true });

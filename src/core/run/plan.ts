@@ -1,6 +1,6 @@
 // A listing + the sync state -> what each object becomes: new / changed / unchanged / removed /
 // duplicate / skipped / rejected, each with its label, category, local path and a reason.
-import { checkBeforeDownload } from '../dataset/checklist';
+import { checkBeforeDownload, extensionOf, READERS, readersWarning } from '../dataset/checklist';
 import { labelFor } from '../dataset/labels';
 import { foldPath, LabelFolders, labelFolderOf, samplePath, withSuffix } from '../dataset/layout';
 import { judgeKey } from '../dataset/safety';
@@ -152,6 +152,8 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
       classified.push({ obj, item: { ...item, reason: checklist } });
       continue;
     }
+    const readers = readersWarning(extensionOf(fileName));
+    if (readers) (item.warnings ??= []).push(readers);
     classified.push({ obj, item, prev, fileName, byHash: byHash && !prev });
   }
   return { classified, seenKeys, atRoot };
@@ -162,9 +164,8 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
  * (training, testing, and validation when it has a share): otherwise torchvision and Keras see
  * different classes per category. Only new, hash-placed samples move, so the result is stable.
  */
-function balanceCategories(placed: Classified[], opts: PlanOptions): void {
+function balanceCategories(placed: Classified[], opts: PlanOptions): string[] {
   const shares = splitShares(opts.block.splitRatio);
-  const inUse = (['testing', 'validation', 'training'] as const).filter((c) => shares[c] > 0);
   const byLabel = new Map<string, Classified[]>();
   const have = new Map<string, Record<Category, number>>();
   const countOf = (label: string) => {
@@ -179,6 +180,11 @@ function balanceCategories(placed: Classified[], opts: PlanOptions): void {
     countOf(label)[c.item.category]++;
     if (c.byHash) (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(c);
   }
+  // In order of need: a model is trained on training and scored on testing; validation comes last.
+  // A category is in use when it has a share or holds samples (a source's validation/ folder).
+  const holds = (c: Category) => [...have.values()].some((n) => n[c] > 0);
+  const inUse = (['training', 'testing', 'validation'] as const).filter((c) => shares[c] > 0 || holds(c));
+  const rank = (c: Category) => inUse.indexOf(c as (typeof inUse)[number]);
   for (const [label, movable] of byLabel) {
     const n = countOf(label);
     for (const target of inUse) {
@@ -187,7 +193,8 @@ function balanceCategories(placed: Classified[], opts: PlanOptions): void {
       let best: Classified | undefined;
       let bestDistance = Infinity;
       for (const c of movable) {
-        if (n[c.item.category!] < 2) continue; // never empty another category to fill this one
+        // Never empty another category to fill this one, unless that one matters less.
+        if (n[c.item.category!] < 2 && rank(c.item.category!) <= rank(target)) continue;
         const d = Math.abs(keyFraction(c.obj.rel) - centre);
         if (d < bestDistance || (d === bestDistance && best && c.obj.key < best.obj.key)) [best, bestDistance] = [c, d];
       }
@@ -198,6 +205,17 @@ function balanceCategories(placed: Classified[], opts: PlanOptions): void {
       best.item.category = target;
     }
   }
+  // What could not be balanced: too few samples for every category in use.
+  const short: string[] = [];
+  for (const [label, n] of have) {
+    const missing = inUse.filter((c) => n[c] === 0);
+    if (missing.length) short.push(`"${label}" (not in ${missing.join(' or ')})`);
+  }
+  if (!short.length) return [];
+  const shown = short.slice(0, 10).join(', ') + (short.length > 10 ? ` and ${short.length - 10} more` : '');
+  return [
+    `${short.length} label(s) have too few samples for every category (${inUse.join(', ')}): ${shown}. ImageFolder and Keras list fewer classes in those categories than labels.txt; add samples, or map each category's classes to labels.txt (README, "Use the dataset").`,
+  ];
 }
 
 /** The path each sample's key would take, before collisions are settled. */
@@ -303,7 +321,7 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   const warnings: string[] = [];
   const { classified, seenKeys, atRoot } = classify(objects, opts);
   const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
-  if ((block.category ?? 'split') === 'split') balanceCategories(placed, opts);
+  if ((block.category ?? 'split') === 'split') warnings.push(...balanceCategories(placed, opts));
   basePaths(placed, claims);
   const collisions = assignPaths(placed, opts, claims);
   decideStatus(placed, opts, claims);
@@ -334,6 +352,8 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   const labels = new Set<string>();
   let unlabeled = 0;
   let hidden = 0;
+  // Per label: samples held, and how many torchvision's ImageFolder reads (it fails on a class with none).
+  const torchReadable = new Map<string, { held: number; read: number; types: Set<string> }>();
   for (const it of items) {
     counts[it.status]++;
     if (it.reason?.startsWith('hidden')) hidden++;
@@ -344,8 +364,18 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
       const row = byCategoryLabel[it.category as Category];
       row[l] = (row[l] ?? 0) + 1;
       if (it.label === null) unlabeled++;
-      else labels.add(it.label);
+      else {
+        labels.add(it.label);
+        const ext = extensionOf(it.path ?? it.key);
+        const r = torchReadable.get(it.label) ?? torchReadable.set(it.label, { held: 0, read: 0, types: new Set() }).get(it.label)!;
+        r.held++;
+        r.types.add(ext);
+        if (READERS[ext]?.torchvision !== false) r.read++;
+      }
     }
+  }
+  for (const [label, r] of torchReadable) {
+    if (r.read === 0) warnings.push(`Label "${label}" holds only ${[...r.types].map((t) => `.${t}`).join(', ')} samples, which torchvision's ImageFolder does not read: it fails on the dataset ("Found no valid file for the classes ${label}"). Convert them to PNG, or pass is_valid_file to ImageFolder.`);
   }
   if (!objects.length) warnings.push('The source listed no objects under this path. Check the path and prefix.');
   if (counts.rejected) warnings.push(`${counts.rejected} key(s) rejected as unsafe (see their reasons); nothing is written for them.`);

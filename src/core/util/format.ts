@@ -24,3 +24,12 @@ export function escapeControl(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * Compares by Unicode code point, as Python's sorted() and every tool that lists class folders do
+ * (torchvision, Keras, Hugging Face). JavaScript's `<` compares UTF-16 units, which orders
+ * characters beyond U+FFFF (emoji) before U+E000–U+FFFF (fullwidth letters).
+ */
+export function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
