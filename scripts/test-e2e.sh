@@ -26,7 +26,7 @@ set +a
 
 mkdir -p test-results/e2e
 set +e
-npx mocha --no-config --timeout 300000 --reporter spec 'out/test/e2e/**/*.e2e.js'
+npx mocha --no-config --timeout 300000 --reporter spec "${E2E_SPEC:-out/test/e2e/**/*.e2e.js}"
 code=$?
 set -e
 exit "$code"

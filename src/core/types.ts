@@ -21,6 +21,8 @@ export interface SourceObject {
    * it with this reason and writes nothing for it. Never silently dropped.
    */
   unreadable?: string;
+  /** Set by a source for an entry it imports with a change the user must hear about (an escaped name). */
+  note?: string;
 }
 
 export interface VerifyFile {

@@ -27,6 +27,7 @@ export function filterRows(rows: readonly PreviewRow[], f: RowFilter): PreviewRo
 export interface LabelBar {
   label: string;
   training: number;
+  validation: number;
   testing: number;
   total: number;
 }
@@ -37,8 +38,9 @@ export function labelBars(steps: readonly PreviewStepSummary[]): LabelBar[] {
   for (const s of steps) {
     for (const [cat, labels] of Object.entries(s.byCategoryLabel)) {
       for (const [label, n] of Object.entries(labels)) {
-        const bar = by.get(label) ?? { label, training: 0, testing: 0, total: 0 };
+        const bar = by.get(label) ?? { label, training: 0, validation: 0, testing: 0, total: 0 };
         if (cat === 'training') bar.training += n;
+        else if (cat === 'validation') bar.validation += n;
         else if (cat === 'testing') bar.testing += n;
         bar.total += n;
         by.set(label, bar);
@@ -48,7 +50,7 @@ export function labelBars(steps: readonly PreviewStepSummary[]): LabelBar[] {
   return [...by.values()].sort((a, b) => b.total - a.total || a.label.localeCompare(b.label));
 }
 
-export function totals(steps: readonly PreviewStepSummary[]): { objects: number; training: number; testing: number; download: number; rejected: number; labels: number } {
+export function totals(steps: readonly PreviewStepSummary[]): { objects: number; training: number; validation: number; testing: number; download: number; rejected: number; labels: number } {
   const bars = labelBars(steps);
   let objects = 0;
   let rejected = 0;
@@ -61,6 +63,7 @@ export function totals(steps: readonly PreviewStepSummary[]): { objects: number;
   return {
     objects,
     training: bars.reduce((a, b) => a + b.training, 0),
+    validation: bars.reduce((a, b) => a + b.validation, 0),
     testing: bars.reduce((a, b) => a + b.testing, 0),
     download,
     rejected,

@@ -61,6 +61,7 @@ function renderSummary(d: PreviewData): void {
   const cards: [string, string, number][] = [
     ['total-objects', 'Objects', t.objects],
     ['total-training', 'Training', t.training],
+    ...(t.validation ? ([['total-validation', 'Validation', t.validation]] as [string, string, number][]) : []),
     ['total-testing', 'Testing', t.testing],
     ['total-labels', 'Labels', t.labels],
     ['total-download', 'To download', t.download],
@@ -113,12 +114,16 @@ function renderChart(d: PreviewData): void {
     const tr = el('div', 'bar training');
     tr.style.width = `${(b.training / max) * 100}%`;
     tr.title = `${b.label}: ${b.training} training`;
+    const va = el('div', 'bar validation');
+    va.style.width = `${(b.validation / max) * 100}%`;
+    va.title = `${b.label}: ${b.validation} validation`;
     const te = el('div', 'bar testing');
     te.style.width = `${(b.testing / max) * 100}%`;
     te.title = `${b.label}: ${b.testing} testing`;
-    track.append(tr, te);
-    const nums = el('div', 'bar-nums', `${b.training} / ${b.testing}`);
-    nums.title = 'training / testing';
+    track.append(tr, va, te);
+    const withVal = bars.some((x) => x.validation > 0);
+    const nums = el('div', 'bar-nums', withVal ? `${b.training} / ${b.validation} / ${b.testing}` : `${b.training} / ${b.testing}`);
+    nums.title = withVal ? 'training / validation / testing' : 'training / testing';
     row.append(name, track, nums);
     chart.append(row);
   }

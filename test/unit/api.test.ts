@@ -1,5 +1,6 @@
 // Running pipelines from code (the local API with an API key) and on a schedule.
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { findPipelineFiles, pipelineId, startApiServer } from '../../src/core/api/server';
 import { nextRunTime, Scheduler, type SchedulerClock } from '../../src/core/schedule/scheduler';
@@ -64,6 +65,121 @@ describe('local API', function () {
         return rec.status !== 'running' ? rec : undefined;
       }, 'the run to finish');
       assert.equal(done.status, 'success');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('local API: hostile and racing requests', function () {
+  this.timeout(60_000);
+  const KEY = 'test-key-0123456789';
+  // A run that holds until the test releases it (the block waits for a file).
+  const hold = `node -e "const fs=require('fs');(function w(){fs.existsSync('release')?process.exit(0):setTimeout(w,20)})()"`;
+  function holdingWorkspace() {
+    const dir = workspace();
+    writePipeline(dir, { name: 'Held', steps: [{ name: 'i', builtinTransformationBlock: { type: 'folder-to-project', path: 'src' } }, { name: 'hold', transformationBlock: { command: hold } }] }, 'held.pipeline.json');
+    return dir;
+  }
+  const post = (url: string, body?: string, headers: Record<string, string> = {}) => fetch(url, { method: 'POST', headers: { 'x-api-key': KEY, ...headers }, body });
+
+  it('a late body cannot overwrite the run in progress: it gets 409, and cancel still reaches the run', async () => {
+    const dir = holdingWorkspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    try {
+      // A: headers now, body later.
+      const late = http.request(`${api.url}/api/pipelines/held/run`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-length': '2' } });
+      const lateAnswer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        late.on('response', (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+        });
+        late.on('error', reject);
+      });
+      late.flushHeaders();
+      // B starts a run and holds it.
+      const b = await post(`${api.url}/api/pipelines/held/run`);
+      assert.equal(b.status, 202);
+      const { runId } = await b.json();
+      late.end('{}');
+      const a = await lateAnswer;
+      assert.equal(a.status, 409, a.body);
+      assert.equal(JSON.parse(a.body).runId, runId);
+      const c = await post(`${api.url}/api/pipelines/held/cancel`);
+      assert.equal(c.status, 202);
+      assert.equal((await c.json()).runId, runId);
+      writeFiles(dir, { release: '' });
+      const rec = await waitFor(async () => {
+        const r = await (await fetch(`${api.url}/api/pipelines/held/runs/${runId}`, { headers: { 'x-api-key': KEY } })).json();
+        return r.status !== 'running' ? r : undefined;
+      }, 'the run to end');
+      assert.equal(rec.status, 'cancelled');
+    } finally {
+      writeFiles(dir, { release: '' });
+      await api.close();
+    }
+  });
+
+  it('bad bodies and paths get 400, 404 or 413 with a message, never a 500 or a raw TypeError', async () => {
+    const dir = workspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    try {
+      const cases: [string, string | undefined, number, RegExp][] = [
+        ['/api/pipelines/cars/run', 'null', 400, /must be a JSON object/],
+        ['/api/pipelines/cars/run', '[1]', 400, /must be a JSON object/],
+        ['/api/pipelines/cars/run', '{"steps":', 400, /not JSON/],
+        ['/api/pipelines/cars/run', '{"steps": "i"}', 400, /list of step names/],
+        ['/api/pipelines/cars/run', '{"steps": ["nope"]}', 400, /No step "nope" in this pipeline\. Its steps: "i"/],
+        ['/api/pipelines/cars/run', 'x'.repeat(70 * 1024), 413, /over 64 KB/],
+        ['/api/pipelines/..%2F..%2Fetc%2Fpasswd/run', '{}', 404, /No pipeline/],
+        ['/api/pipelines/%2e%2e/cars/run', '{}', 404, /No pipeline|Unknown path/],
+        ['/api/pipelines/cars/runs/..%2F..%2Fstate', undefined, 404, /No run/],
+        ['/api/pipelines/%E0%A4%A/run', '{}', 400, /percent-encoding/],
+      ];
+      for (const [p, body, status, msg] of cases) {
+        const r = body === undefined ? await fetch(`${api.url}${p}`, { headers: { 'x-api-key': KEY } }) : await post(`${api.url}${p}`, body, { 'content-type': 'application/json' });
+        const text = await r.text();
+        assert.equal(r.status, status, `${p} ${body?.slice(0, 20)}: ${text}`);
+        assert.match(JSON.parse(text).error, msg, p);
+      }
+      // None of them started a run.
+      const runs = await (await fetch(`${api.url}/api/pipelines/cars/runs`, { headers: { 'x-api-key': KEY } })).json();
+      assert.deepEqual(runs, []);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('1,000 concurrent triggers: one run, the others 409 naming it, nothing lost', async () => {
+    const dir = holdingWorkspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    try {
+      const answers = await Promise.all(Array.from({ length: 1000 }, () => post(`${api.url}/api/pipelines/held/run`, '{}').then(async (r) => ({ status: r.status, body: await r.json() }))));
+      const started = answers.filter((a) => a.status === 202);
+      assert.equal(started.length, 1, JSON.stringify(answers.filter((a) => a.status !== 409).slice(0, 3)));
+      const refused = answers.filter((a) => a.status === 409);
+      assert.equal(refused.length, 999);
+      assert.ok(refused.every((a) => a.body.runId === started[0].body.runId));
+      writeFiles(dir, { release: '' });
+      const rec = await waitFor(async () => {
+        const r = await (await fetch(`${api.url}/api/pipelines/held/runs/${started[0].body.runId}`, { headers: { 'x-api-key': KEY } })).json();
+        return r.status !== 'running' ? r : undefined;
+      }, 'the run to end');
+      assert.equal(rec.status, 'success');
+      const runs = await (await fetch(`${api.url}/api/pipelines/held/runs`, { headers: { 'x-api-key': KEY } })).json();
+      assert.equal(runs.length, 1);
+    } finally {
+      writeFiles(dir, { release: '' });
+      await api.close();
+    }
+  });
+
+  it('listens on loopback only by default', async () => {
+    const dir = workspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    try {
+      assert.match(api.url, /^http:\/\/127\.0\.0\.1:/);
     } finally {
       await api.close();
     }

@@ -164,8 +164,12 @@ describe('engine: folder source sync', () => {
     fs.symlinkSync(outside, path.join(dir, 'src/outside-dir'));
     fs.symlinkSync(path.join(dir, 'src/cars/a.png'), path.join(dir, 'src/dogs/alias.png'));
     const p = await previewPipeline(loadPipelineFile(folderPipeline(dir)));
-    const keys = p[0].items.map((i) => i.key).sort();
-    assert.deepEqual(keys, ['cars/a.png', 'dogs/alias.png', 'dogs/b.png']);
+    const placed = p[0].items.filter((i) => i.action === 'download').map((i) => i.key).sort();
+    assert.deepEqual(placed, ['cars/a.png', 'dogs/alias.png', 'dogs/b.png']);
+    // The others are reported, with the reason, never dropped silently.
+    const rejected = Object.fromEntries(p[0].items.filter((i) => i.action === 'reject').map((i) => [i.key, i.reason]));
+    assert.deepEqual(Object.keys(rejected).sort(), ['cars/leak.png', 'outside-dir']);
+    for (const r of Object.values(rejected)) assert.match(r!, /outside the source folder: not followed/);
   });
 
   it('the dataset inside the source folder is not imported into itself', async () => {
@@ -296,5 +300,116 @@ describe('engine: hostile keys, cancellation, lock, actions', () => {
     const file = writePipeline(dir, { name: 'x', steps: [{ name: 's', builtinTransformationBlock: { type: 'folder-to-project', path: 'nope' } }] });
     await assert.rejects(run(file), /has errors/);
     assert.ok(!fs.existsSync(path.join(dir, 'dataset')));
+  });
+});
+
+describe("engine: a source's own Edge Impulse files", () => {
+  it("an info.labels in the source sets labels and categories; it and bounding_boxes.labels are never samples; a relabel moves without downloading", async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    const info = (carsLabel: string) => ({
+      version: 1,
+      files: [
+        { path: 'training/a.0001.png', category: 'training', label: { type: 'label', label: carsLabel }, boundingBoxes: [] },
+        { path: 'testing/b.0002.png', category: 'testing', label: { type: 'label', label: 'bird' }, boundingBoxes: [] },
+        { path: 'validation/c.0003.png', category: 'validation', label: { type: 'label', label: 'bird' }, boundingBoxes: [] },
+        { path: 'training/d.0004.png', category: 'training', label: { type: 'unlabeled' } },
+        { path: 'training/e.0005.png', category: 'split', label: { type: 'label', label: 'cars' } },
+        { path: 'training/gone.png', category: 'training', label: { type: 'label', label: 'x' } },
+        { path: '../outside.png', category: 'training', label: { type: 'label', label: 'x' } },
+      ],
+    });
+    writeFiles(src, {
+      'info.labels': JSON.stringify(info('cars')),
+      'bounding_boxes.labels': JSON.stringify({ version: 1, type: 'bounding-box-labels', boundingBoxes: {} }),
+      'training/a.0001.png': png(1),
+      'testing/b.0002.png': png(2),
+      'validation/c.0003.png': png(3),
+      'training/d.0004.png': png(4),
+      'training/e.0005.png': png(5),
+      'training/f.0006.png': png(6),
+    });
+    // Labels from the file name would say "a", "b", ...: info.labels must win.
+    const file = folderPipeline(dir, { labelStrategy: 'infer-from-file-name' });
+    const r1 = await run(file);
+    assert.equal(r1.status, 'success', JSON.stringify(r1.steps[0].errors));
+    const ds = path.join(dir, 'dataset');
+    const snap = snapshot(ds);
+    for (const p of ['training/cars/a.0001.png', 'testing/bird/b.0002.png', 'validation/bird/c.0003.png', '.unlabeled/training/d.0004.png', 'training/cars/e.0005.png', 'training/f/f.0006.png']) assert.ok(snap[p], `${p} in ${Object.keys(snap).join(', ')}`);
+    assert.ok(!Object.keys(snap).some((k) => k.endsWith('bounding_boxes.labels')), 'bounding_boxes.labels is not a sample');
+    const written = JSON.parse(fs.readFileSync(path.join(ds, 'info.labels'), 'utf8'));
+    assert.equal(written.files.length, 6);
+    const warnings = r1.steps[0].warnings.join('\n');
+    assert.match(warnings, /1 file\(s\) listed in the source's info.labels are not in the source/);
+    assert.match(warnings, /without a path or a label this tool reads/);
+
+    // Relabel in the source's info.labels: the file moves, nothing is downloaded again.
+    fs.writeFileSync(path.join(src, 'info.labels'), JSON.stringify(info('car')));
+    const r2 = await run(file);
+    assert.equal(r2.status, 'success');
+    assert.equal(r2.counts.new, 0);
+    assert.equal(r2.counts.bytes, 0);
+    assert.ok(fs.existsSync(path.join(ds, 'training/car/a.0001.png')));
+    assert.ok(!fs.existsSync(path.join(ds, 'training/cars/a.0001.png')));
+
+    // A broken info.labels is a warning; labels then come from the names.
+    fs.writeFileSync(path.join(src, 'info.labels'), '{"version": 1, "files": [');
+    const p3 = await previewPipeline(loadPipelineFile(file));
+    assert.match(p3[0].warnings.join('\n'), /info.labels is not valid JSON/);
+  });
+});
+
+describe('engine: folder entries that are not plain files are reported, never dropped', () => {
+  it('FIFOs, sockets, links outside or broken, unreadable folders and non-UTF-8 names: each reported with its reason; non-UTF-8 names imported under stable escaped names', async function () {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    writeFiles(src, { 'cars/a.png': png(1), 'cars/b.png': png(2) });
+    const outside = path.join(dir, 'outside.png');
+    fs.writeFileSync(outside, png(9));
+    fs.symlinkSync(outside, path.join(src, 'cars', 'out-link.png'));
+    fs.symlinkSync(path.join(src, 'nowhere.png'), path.join(src, 'cars', 'dangling.png'));
+    fs.symlinkSync('/dev/null', path.join(src, 'cars', 'devnull.png'));
+    (await import('node:child_process')).execFileSync('mkfifo', [path.join(src, 'cars', 'pipe.png')]);
+    const net = await import('node:net');
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(path.join(src, 'cars', 'sock.png'), () => r()));
+    const locked = path.join(src, 'locked');
+    fs.mkdirSync(locked);
+    fs.writeFileSync(path.join(locked, 'x.png'), png(3));
+    fs.chmodSync(locked, 0);
+    // Two names that are not UTF-8 (they would both decode to "caf\ufffd.png") and a real "caf%E9.png".
+    const carsBuf = Buffer.from(path.join(src, 'cars') + path.sep);
+    fs.writeFileSync(Buffer.concat([carsBuf, Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('.png')]), png(4));
+    fs.writeFileSync(Buffer.concat([carsBuf, Buffer.from([0x63, 0x61, 0x66, 0xe8]), Buffer.from('.png')]), png(5));
+    fs.writeFileSync(path.join(src, 'cars', 'caf%E9.png'), png(6));
+    try {
+      const file = folderPipeline(dir);
+      const r = await run(file);
+      const problems = new Map(r.steps[0].problems.map((p) => [p.key, p.reason]));
+      const expect: Record<string, RegExp> = {
+        'cars/out-link.png': /outside the source folder/,
+        'cars/dangling.png': /broken symbolic link/,
+        'cars/devnull.png': /outside the source folder/,
+        'cars/pipe.png': /named pipe \(FIFO\)/,
+        'cars/sock.png': /socket/,
+      };
+      if (process.getuid?.() !== 0) expect.locked = /folder cannot be read \(EACCES\)/;
+      for (const [key, reason] of Object.entries(expect)) assert.match(problems.get(key) ?? "(not reported)", reason, `${key}: ${JSON.stringify([...problems])}`);
+      const ds = path.join(dir, 'dataset');
+      const names = fs.readdirSync(path.join(ds, 'training', 'cars')).concat(fs.existsSync(path.join(ds, 'testing', 'cars')) ? fs.readdirSync(path.join(ds, 'testing', 'cars')) : []);
+      assert.ok(names.includes('caf%E8.png'), names.join(', '));
+      assert.equal(names.filter((n) => n.startsWith('caf')).length, 3, `three distinct files: ${names.join(', ')}`);
+      assert.ok(names.every((n) => !n.includes('\ufffd')));
+      const warned = r.steps[0].warnings.join('\n') + JSON.stringify(r);
+      assert.match(warned, /not valid UTF-8/);
+      // Stable: the next run changes nothing.
+      const before = snapshot(ds);
+      const r2 = await run(file);
+      assert.equal(r2.counts.new + r2.counts.changed, 0, JSON.stringify(r2.counts));
+      assert.deepEqual(snapshot(ds), before);
+    } finally {
+      server.close();
+      fs.chmodSync(locked, 0o755);
+    }
   });
 });

@@ -58,8 +58,9 @@ describe('S3 listing and error XML', () => {
     assert.throws(() => parseListObjectsV2('<html>proxy error</html>'), /not a ListObjectsV2/);
   });
 
-  it('decodes keys that are not UTF-8 to U+FFFD instead of failing', () => {
-    assert.equal(decodeUrlKey('bad%FFbyte'), 'bad\ufffdbyte');
+  it('decodes keys that are not UTF-8 to distinct keys (surrogate-escaped) instead of failing or merging them', () => {
+    assert.equal(decodeUrlKey('bad%FFbyte'), 'bad\udcffbyte'); // unique, and rejected by the planner as not valid Unicode
+    assert.notEqual(decodeUrlKey('bad%FEbyte'), decodeUrlKey('bad%FFbyte'));
     assert.equal(decodeUrlKey('%F0%9F%98%80'), '😀');
     assert.equal(decodeXmlText('&#x1F600;&#65;&amp;lt;'), '😀A&lt;');
   });

@@ -26,15 +26,15 @@ describe('vscode webview model', () => {
 
   it('counts labels × categories across steps', () => {
     const steps: PreviewStepSummary[] = [
-      { step: 'a', type: 'folder-to-project', sourceId: 'x', objects: 5, byCategoryLabel: { training: { cars: 3 }, testing: { cars: 1, '(unlabeled)': 1 } }, counts: { new: 5, rejected: 0 }, warnings: [] },
+      { step: 'a', type: 'folder-to-project', sourceId: 'x', objects: 5, byCategoryLabel: { training: { cars: 3 }, validation: { cars: 2 }, testing: { cars: 1, '(unlabeled)': 1 } }, counts: { new: 5, rejected: 0 }, warnings: [] },
       { step: 'b', type: 'folder-to-project', sourceId: 'y', objects: 2, byCategoryLabel: { training: { bikes: 2 } }, counts: { new: 1, changed: 1, rejected: 1 }, warnings: ['w'] },
     ];
     assert.deepEqual(labelBars(steps), [
-      { label: 'cars', training: 3, testing: 1, total: 4 },
-      { label: 'bikes', training: 2, testing: 0, total: 2 },
-      { label: '(unlabeled)', training: 0, testing: 1, total: 1 },
+      { label: 'cars', training: 3, validation: 2, testing: 1, total: 6 },
+      { label: 'bikes', training: 2, validation: 0, testing: 0, total: 2 },
+      { label: '(unlabeled)', training: 0, validation: 0, testing: 1, total: 1 },
     ]);
-    assert.deepEqual(totals(steps), { objects: 7, training: 5, testing: 2, download: 7, rejected: 1, labels: 2 });
+    assert.deepEqual(totals(steps), { objects: 7, training: 5, validation: 2, testing: 2, download: 7, rejected: 1, labels: 2 });
   });
 
   it('renders only the visible window of rows', () => {

@@ -13,7 +13,7 @@ import { runPipeline } from '../run/engine';
 import { getRun, listRuns } from '../run/history';
 import { Scheduler } from '../schedule/scheduler';
 import type { Logger, RunRecord, Trigger } from '../types';
-import { errorMessage } from '../util/errors';
+import { errorMessage, sanitizeServerText } from '../util/errors';
 
 export interface ApiOptions {
   /** Pipeline files served; ids are their paths relative to `root` without `.pipeline.json`. */
@@ -79,16 +79,47 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<unknown> {
+const MAX_BODY = 64 * 1024;
+
+/** A request the API refuses, with its status and a message that says what to send instead. */
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) throw new RequestError(413, `The request body is over ${MAX_BODY / 1024} KB; a run request is {"steps": ["name", ...]} at most.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > 64 * 1024) throw new Error('request body too large');
+    if (size > MAX_BODY) throw new RequestError(413, `The request body is over ${MAX_BODY / 1024} KB; a run request is {"steps": ["name", ...]} at most.`);
     chunks.push(c);
   }
   if (!size) return {};
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new RequestError(400, `The request body is not JSON (${(err as Error).message}). Send {} or {"steps": ["name", ...]}, or no body.`);
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, 'The request body must be a JSON object: {} or {"steps": ["name", ...]}.');
+  return body as Record<string, unknown>;
+}
+
+/** The steps a run request names, checked against the pipeline. */
+function requestedSteps(body: Record<string, unknown>, pipeline: { steps: { name: string }[] }): string[] | undefined {
+  if (body.steps === undefined || body.steps === null) return undefined;
+  if (!Array.isArray(body.steps) || !body.steps.every((x) => typeof x === 'string')) throw new RequestError(400, '"steps" must be a list of step names.');
+  const names = new Set(pipeline.steps.map((x) => x.name));
+  const unknown = (body.steps as string[]).filter((x) => !names.has(x));
+  if (unknown.length) throw new RequestError(400, `No step ${unknown.map((x) => JSON.stringify(x)).join(', ')} in this pipeline. Its steps: ${[...names].map((x) => JSON.stringify(x)).join(', ')}.`);
+  return body.steps as string[];
 }
 
 export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
@@ -164,10 +195,12 @@ export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
         const loaded = loadPipelineFile(file);
         if (action === 'run' && req.method === 'POST') {
           if (!loaded.pipeline) return send(res, 422, { error: 'The pipeline file has errors; fix them first.', problems: loaded.problems });
+          // The whole body first: deciding and recording a run is then one step, with no await
+          // between the check and the start (a late body cannot overwrite a run in progress).
+          const steps = requestedSteps(await readBody(req), loaded.pipeline);
           if (active.has(file)) return send(res, 409, { error: 'A run of this pipeline is in progress.', runId: active.get(file)?.runId });
-          const body = (await readBody(req)) as { steps?: string[] };
           const wait = url.searchParams.get('wait') === '1' || url.searchParams.get('wait') === 'true';
-          const r = runOne(file, 'api', Array.isArray(body.steps) ? body.steps : undefined);
+          const r = runOne(file, 'api', steps);
           try {
             if (wait) return send(res, 200, await r.finished);
             const first = await r.started;
@@ -175,7 +208,7 @@ export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
             return send(res, 202, { runId: first.id, status: first.status });
           } catch (err) {
             if (err instanceof DatasetLockedError) return send(res, 409, { error: err.message });
-            return send(res, 500, { error: errorMessage(err) });
+            return send(res, 500, { error: sanitizeServerText(errorMessage(err)) });
           }
         }
         if (action === 'cancel' && req.method === 'POST') {
@@ -184,7 +217,10 @@ export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
           a.controller.abort();
           return send(res, 202, { runId: a.runId, cancelling: true });
         }
-        if (action === 'runs' && req.method === 'GET') return send(res, 200, listRuns(loaded.datasetDir, Number(url.searchParams.get('limit') ?? 50)));
+        if (action === 'runs' && req.method === 'GET') {
+          const limit = Number(url.searchParams.get('limit') ?? 50);
+          return send(res, 200, listRuns(loaded.datasetDir, Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : 50));
+        }
         if (action === 'run-detail' && req.method === 'GET') {
           const r = getRun(loaded.datasetDir, runId!);
           return r ? send(res, 200, r) : send(res, 404, { error: `No run ${runId}.` });
@@ -192,7 +228,12 @@ export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
       }
       return send(res, 404, { error: 'Unknown path or method. Endpoints: GET /api/pipelines, POST /api/pipelines/ID/run[?wait=1], POST /api/pipelines/ID/cancel, GET /api/pipelines/ID/runs, GET /api/pipelines/ID/runs/RUN_ID.' });
     } catch (err) {
-      if (!res.headersSent) send(res, 400, { error: errorMessage(err) });
+      if (res.headersSent) return;
+      if (err instanceof RequestError) {
+        send(res, err.status, { error: err.message });
+        if (err.status === 413) req.destroy(); // do not read the rest
+      } else if (err instanceof URIError) send(res, 400, { error: 'The path is not valid percent-encoding. Pipeline ids are as GET /api/pipelines lists them.' });
+      else send(res, 500, { error: sanitizeServerText(errorMessage(err)) });
     }
   });
   await new Promise<void>((resolve, reject) => {

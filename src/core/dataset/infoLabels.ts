@@ -26,6 +26,8 @@ export function headerSafe(s: string): string {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (c >= 0x20 && c < 0x7f && ch !== '%') out += ch;
+    // A lone surrogate: a byte of a name that is not UTF-8 (surrogate-escaped, util/names.ts).
+    else if (c >= 0xd800 && c <= 0xdfff) out += c >= 0xdc80 && c <= 0xdcff ? `%${(c - 0xdc00).toString(16).toUpperCase()}` : '%EF%BF%BD';
     else out += encodeURIComponent(ch === '%' ? '%' : ch).replace(/[!'()*]/g, (x) => '%' + x.charCodeAt(0).toString(16).toUpperCase());
   }
   return out;

@@ -103,11 +103,17 @@ export async function runActionStep(step: Step, block: ActionBlock, ctx: ActionC
   if (block.createVersion) {
     const root = versionsDir(datasetDir);
     await fs.promises.mkdir(root, { recursive: true });
-    const existing = (await fs.promises.readdir(root)).map((n) => /^v(\d+)/.exec(n)?.[1]).filter(Boolean).map(Number);
+    // A version is built under a hidden name and renamed into place whole: a run killed half-way
+    // leaves only a .partial-* folder, removed here by the next run (the dataset lock is held).
+    const names = await fs.promises.readdir(root);
+    for (const n of names) if (n.startsWith('.partial-')) await fs.promises.rm(path.join(root, n), { recursive: true, force: true });
+    const existing = names.map((n) => /^v(\d+)$/.exec(n)?.[1]).filter(Boolean).map(Number);
     const v = (existing.length ? Math.max(...existing) : 0) + 1;
     const dir = path.join(root, `v${v}`);
-    const n = await linkTree(datasetDir, dir);
-    fs.writeFileSync(path.join(dir, 'version.json'), JSON.stringify({ version: v, createdAt: new Date().toISOString(), runId: ctx.run.id, pipeline: ctx.run.pipeline, files: n }, null, 1));
+    const partial = path.join(root, `.partial-v${v}-${process.pid}`);
+    const n = await linkTree(datasetDir, partial);
+    fs.writeFileSync(path.join(partial, 'version.json'), JSON.stringify({ version: v, createdAt: new Date().toISOString(), runId: ctx.run.id, pipeline: ctx.run.pipeline, files: n }, null, 1));
+    await fs.promises.rename(partial, dir);
     messages.push(`version v${v} created (${n} files) in ${dir}`);
   }
   if (block.buildBinary) {

@@ -14,6 +14,7 @@ import { runActionStep, runCustomStep } from './actions';
 import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { PathClaims, planStep } from './plan';
+import { readSourceLabels } from './sourceLabels';
 import { notifyRun, type NotifyOptions } from '../notify';
 
 export interface EngineOptions {
@@ -88,7 +89,10 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
     try {
       const objects = await listAll(source, step.name, o);
-      out.push(planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims }));
+      const given = await readSourceLabels(source, objects, o.signal);
+      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels });
+      preview.warnings.push(...given.warnings);
+      out.push(preview);
     } finally {
       await source.close?.();
     }
@@ -138,7 +142,10 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     const objects = new Map<string, SourceObject>();
     const listed = await listAll(source, step.name, o);
     for (const x of listed) objects.set(x.key, x);
-    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims });
+    const given = await readSourceLabels(source, listed, o.signal);
+    if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels });
+    preview.warnings.push(...given.warnings);
     listed.length = 0;
     logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
     const result = await executeStep({

@@ -20,6 +20,7 @@ const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 const SYNC_WRITE_LIMIT = 1024 * 1024;
 let tmpCounter = 0;
 const MAX_ATTEMPTS = 5;
+const MAX_ITEM_WARNINGS = 50;
 const MAX_PROBLEMS = 500;
 
 export interface ExecuteOptions {
@@ -141,6 +142,10 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const problems: StepResult['problems'] = [];
   const errors: string[] = [];
   const warnings = [...preview.warnings];
+  // What the plan said about single samples this run places (renamed, escaped, read by fewer trainers).
+  const noted = preview.items.filter((i) => i.warnings?.length && (i.action === 'download' || i.action === 'move'));
+  for (const it of noted.slice(0, MAX_ITEM_WARNINGS)) warnings.push(`${it.rel ?? it.key}: ${it.warnings!.join('; ')}`);
+  if (noted.length > MAX_ITEM_WARNINGS) warnings.push(`${noted.length - MAX_ITEM_WARNINGS} more samples have warnings; the preview lists them all.`);
   const controller = new AbortController();
   const onAbort = () => controller.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });

@@ -62,7 +62,7 @@ export function isEdgeImpulseMetaFile(rel: string): boolean {
 }
 
 /** Labels and categories an Edge Impulse `info.labels` in the source gives, by key relative to the step's path. */
-export type SourceLabels = Map<string, { label: string | null; category: Category }>;
+export type SourceLabels = Map<string, { label: string | null; category?: Category }>;
 
 interface Classified {
   obj: SourceObject;
@@ -137,9 +137,11 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
     let lab = labelFor(rest, strategy, block.label);
     if (given) {
       // An Edge Impulse export's info.labels decides, as Edge Impulse's own bucket import does.
-      if (rule === 'split') category = given.category;
+      if (rule === 'split' && given.category) {
+        category = given.category;
+        byHash = false;
+      } else if (byHash && prev?.category) category = prev.category;
       lab = { label: given.label };
-      byHash = false;
     } else if (byHash && prev?.category) category = prev.category; // a synced sample never changes category
     const fileName = rest[rest.length - 1];
     const item: PlanItem = { ...base, category, label: lab.label };
@@ -154,6 +156,7 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
     }
     const readers = readersWarning(extensionOf(fileName));
     if (readers) (item.warnings ??= []).push(readers);
+    if (obj.note) (item.warnings ??= []).push(obj.note);
     classified.push({ obj, item, prev, fileName, byHash: byHash && !prev });
   }
   return { classified, seenKeys, atRoot };

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Source, SourceObject, VerifyResult } from '../types';
+import { decodeName } from '../util/names';
 
 export class FolderSource implements Source {
   readonly kind = 'folder';
@@ -14,6 +15,9 @@ export class FolderSource implements Source {
     this.root = path.resolve(root);
     this.id = `folder:${this.root}`;
   }
+
+  /** Keys whose names are not UTF-8: the bytes to open them by. */
+  private readonly rawPaths = new Map<string, Buffer>();
 
   async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
     let realRoot: string;
@@ -32,44 +36,83 @@ export class FolderSource implements Source {
     }
     const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
     const visited = new Set<string>([realRoot]);
-    const stack: { abs: string; rel: string }[] = [{ abs: this.root, rel: '' }];
+    // Paths as bytes, so that names that are not UTF-8 are found and opened as they are.
+    const stack: { abs: Buffer; key: string; rel: string; escaped: boolean }[] = [{ abs: Buffer.from(this.root), key: '', rel: '', escaped: false }];
+    const sep = Buffer.from(path.sep);
     while (stack.length) {
       signal?.throwIfAborted();
-      const { abs, rel } = stack.pop()!;
-      let dirents: fs.Dirent[];
+      const dir = stack.pop()!;
+      let dirents: fs.Dirent<Buffer>[];
       try {
-        dirents = await fs.promises.readdir(abs, { withFileTypes: true });
-      } catch {
-        continue; // unreadable subfolder: nothing to list
+        dirents = await fs.promises.readdir(dir.abs, { withFileTypes: true, encoding: 'buffer' });
+      } catch (err) {
+        if (dir.key) yield { key: dir.key, rel: dir.rel, size: 0, version: 'unreadable', unreadable: `folder cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): its files are not listed` };
+        continue;
       }
-      dirents.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)); // popped in ascending order
+      dirents.sort((a, b) => Buffer.compare(b.name, a.name)); // popped in ascending order
       const files: SourceObject[] = [];
       for (const d of dirents) {
-        const childAbs = path.join(abs, d.name);
-        const childRel = rel ? `${rel}/${d.name}` : d.name;
+        const name = decodeName(d.name);
+        const childAbs = Buffer.concat([dir.abs, sep, d.name]);
+        const childKey = dir.key ? `${dir.key}/${name.key}` : name.key;
+        const childRel = dir.rel ? `${dir.rel}/${name.rel}` : name.rel;
+        const escaped = dir.escaped || name.escaped;
+        const entry = (unreadable: string): SourceObject => ({ key: childKey, rel: childRel, size: 0, version: 'unreadable', unreadable });
         let isDir = d.isDirectory();
         let isFile = d.isFile();
-        let real = childAbs;
+        let real = childAbs.toString();
+        let realBuf: Buffer = childAbs;
         if (d.isSymbolicLink()) {
           try {
-            real = await fs.promises.realpath(childAbs);
+            realBuf = await fs.promises.realpath(childAbs, { encoding: 'buffer' });
+            real = realBuf.toString();
           } catch {
-            continue; // dangling link
+            files.push(entry('broken symbolic link: its target does not exist'));
+            continue;
           }
-          if (!inside(real)) continue; // leads outside the folder: never followed
-          const st = await fs.promises.stat(real);
+          if (!inside(real)) {
+            files.push(entry('symbolic link leading outside the source folder: not followed'));
+            continue;
+          }
+          const st = await fs.promises.stat(realBuf).catch(() => undefined);
+          if (!st) {
+            files.push(entry('symbolic link whose target cannot be read'));
+            continue;
+          }
           isDir = st.isDirectory();
           isFile = st.isFile();
+          if (!isDir && !isFile) {
+            files.push(entry(`symbolic link to a ${kindOf(st)}: not a file`));
+            continue;
+          }
         }
         if (isDir) {
-          const realDir = d.isSymbolicLink() ? real : await fs.promises.realpath(childAbs).catch(() => childAbs);
-          if (visited.has(realDir) || excluded.has(realDir)) continue;
+          const realDir = d.isSymbolicLink() ? real : await fs.promises.realpath(childAbs, { encoding: 'buffer' }).then((b) => b.toString(), () => real);
+          if (excluded.has(realDir)) continue; // the dataset itself, inside the source
+          if (visited.has(realDir)) {
+            files.push(entry('folder already listed through another path (a symbolic link loop or a second link): listed once'));
+            continue;
+          }
           visited.add(realDir);
-          stack.push({ abs: childAbs, rel: childRel });
+          stack.push({ abs: childAbs, key: childKey, rel: childRel, escaped });
         } else if (isFile) {
-          const st = await fs.promises.stat(real).catch(() => undefined);
-          if (!st) continue;
-          files.push({ key: childRel, rel: childRel, size: st.size, version: `${st.size}-${Math.trunc(st.mtimeMs)}`, lastModified: st.mtime.toISOString() });
+          const st = await fs.promises.stat(realBuf).catch(() => undefined);
+          if (!st) {
+            files.push(entry('file cannot be read'));
+            continue;
+          }
+          if (escaped) this.rawPaths.set(childKey, realBuf);
+          files.push({
+            key: childKey,
+            rel: childRel,
+            size: st.size,
+            version: `${st.size}-${Math.trunc(st.mtimeMs)}`,
+            lastModified: st.mtime.toISOString(),
+            note: escaped ? `the name is not valid UTF-8: imported as ${childRel.slice(childRel.lastIndexOf('/') + 1)} (each byte that is not UTF-8 written as %XX)` : undefined,
+          });
+        } else {
+          const st = await fs.promises.lstat(childAbs).catch(() => undefined);
+          files.push(entry(`${st ? kindOf(st) : 'special file'}: not a regular file, not imported`));
         }
       }
       files.reverse();
@@ -78,11 +121,11 @@ export class FolderSource implements Source {
   }
 
   async open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
-    const abs = path.join(this.root, ...obj.key.split('/'));
-    const real = await fs.promises.realpath(abs);
+    const abs = this.rawPaths.get(obj.key) ?? path.join(this.root, ...obj.key.split('/'));
+    const real = (await fs.promises.realpath(abs, { encoding: 'buffer' })).toString();
     const realRoot = await fs.promises.realpath(this.root);
-    if (!(real === realRoot || real.startsWith(realRoot + path.sep))) throw new Error(`${obj.key} leads outside the source folder; not read.`);
-    return fs.createReadStream(real, { signal });
+    if (!(real === realRoot || real.startsWith(realRoot + path.sep))) throw new Error(`${obj.rel} leads outside the source folder; not read.`);
+    return fs.createReadStream(this.rawPaths.has(obj.key) ? abs : real, { signal });
   }
 
   async verify(signal?: AbortSignal): Promise<VerifyResult> {
@@ -102,4 +145,12 @@ export class FolderSource implements Source {
     }
     return { ok: true, detail: sampleFiles.length ? `Folder ${this.root} is readable.` : `Folder ${this.root} is readable but holds no files.`, credentialSource: 'local file system', sampleFiles };
   }
+}
+
+function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return 'named pipe (FIFO)';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  return 'special file';
 }

@@ -3,11 +3,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns } from '../../core/run/history';
+import { core } from '../core';
 import { outlinePipeline } from '../lib/pipelineDoc';
 import { describeNextRun } from '../lib/runFormat';
 import { PIPELINE_SELECTOR, type Services } from '../services';
-
-const PIPELINE_FILE = /\.pipeline\.json$/i;
 
 function datasetDir(file: string, text: string): string {
   const m = /"dataset"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text);
@@ -28,11 +27,10 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
     changed,
     svc.onDidChangeRuns.event(() => changed.fire()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
-    vscode.languages.onDidChangeDiagnostics((e) => e.uris.some((u) => PIPELINE_FILE.test(u.path)) && changed.fire()),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dataPipelines.codeLens.enabled') && changed.fire()),
     vscode.languages.registerCodeLensProvider(PIPELINE_SELECTOR, {
       onDidChangeCodeLenses: changed.event,
-      provideCodeLenses(doc) {
+      async provideCodeLenses(doc) {
         if (!vscode.workspace.getConfiguration('dataPipelines').get<boolean>('codeLens.enabled', true)) return [];
         const text = doc.getText();
         const outline = outlinePipeline(text);
@@ -46,7 +44,8 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
         if (running) {
           lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [uri] }));
         } else {
-          const errors = vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source === 'Data Pipelines').length;
+          // The same check `validate` and the runner make (the engine is loaded for diagnostics anyway).
+          const errors = (await core()).loadPipelineText(text, uri.fsPath).problems.filter((p) => p.severity === 'error').length;
           const blocked = errors ? ` (${errors} error${errors === 1 ? '' : 's'})` : '';
           const tooltip = !trusted ? 'Runs are disabled until you trust this workspace' : errors ? 'Fix the errors first: running shows them' : 'Sync the dataset and run the post-sync actions';
           lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}${blocked}`, tooltip, command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));

@@ -224,7 +224,7 @@ function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Ur
     <ul id="warnings"></ul>
   </section>
   <section class="panel">
-    <h2>Samples per label <span class="legend"><span class="swatch training"></span>training <span class="swatch testing"></span>testing</span></h2>
+    <h2>Samples per label <span class="legend"><span class="swatch training"></span>training <span class="swatch validation"></span>validation <span class="swatch testing"></span>testing</span></h2>
     <div id="chart" class="chart"></div>
     <p id="chart-empty" class="muted" hidden>No samples would be imported.</p>
   </section>

@@ -1,5 +1,6 @@
 // The few S3 XML documents we read (ListObjectsV2, Error), parsed with indexOf: the shapes are
 // fixed and flat, and a general XML parser costs more than the listing on a 100k-key bucket.
+import { decodeName } from '../../util/names';
 
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g;
 
@@ -56,7 +57,9 @@ export function decodeUrlKey(s: string): string {
         i += 2;
       } else bytes.push(...Buffer.from(c, 'utf8'));
     }
-    return Buffer.from(bytes).toString('utf8');
+    // Not UTF-8: a key no UTF-8 key can equal (each bad byte as a lone surrogate), so two such keys
+    // never merge into one; the planner rejects it as not valid Unicode, and says so.
+    return decodeName(Buffer.from(bytes)).key;
   }
 }
 
