@@ -41,7 +41,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
     const count = `${errors.length} error${errors.length === 1 ? '' : 's'}`;
     svc.log.warn(`${path.basename(file)} not run: ${count}.`);
     void vscode.window
-      .showErrorMessage(`${path.basename(file)} has ${count}; it does not run until they are fixed.${first ? ` Line ${first.range.line}: ${first.message}` : ''}`, 'Show Problems')
+      .showErrorMessage(`${path.basename(file)} has ${count}; it does not run until ${errors.length === 1 ? 'it is' : 'they are'} fixed.${first ? ` Line ${first.range.line}: ${first.message}` : ''}`, 'Show Problems')
       .then((b) => b && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }

@@ -52,6 +52,22 @@ function demoPipeline(): string {
   ) + '\n';
 }
 
+/** An unknown block type: `validate` calls it an error; VS Code's JSON service alone would say warning. */
+const UNKNOWN_TYPE = `{
+  "name": "Unknown type",
+  "dataset": "unknown-type-dataset",
+  "steps": [
+    {
+      "name": "Fetch",
+      "builtinTransformationBlock": {
+        "type": "s3-to-projekt",
+        "path": "s3://bucket/images/"
+      }
+    }
+  ]
+}
+`;
+
 const BROKEN = `{
   "name": "Broken",
   "steps": [
@@ -114,6 +130,7 @@ describe('extension e2e (trusted workspace)', function () {
     await writeFiles(workspace, {
       'demo.pipeline.json': demoPipeline(),
       'broken.pipeline.json': BROKEN,
+      'unknown-type.pipeline.json': UNKNOWN_TYPE,
       'completion.pipeline.json': '{\n  "name": "Completion",\n  "steps": [\n    \n  ]\n}\n',
       's3-ok.pipeline.json': s3Pipeline('S3 good keys', '${secret:E2E_S3_SECRET}'),
       's3-wrong.pipeline.json': s3Pipeline('S3 wrong keys', '${env:E2E_WRONG_SECRET}'),
@@ -163,6 +180,39 @@ describe('extension e2e (trusted workspace)', function () {
     assert.ok(text.includes(`[Ln ${expected.range.line}, Col ${expected.range.column}]`), `problem row: ${text}`);
     assert.ok(text.includes('Data Pipelines'), text);
     await screenshot(p, 'diagnostic');
+  });
+
+  it('an unknown block type is an error at the range validate gives, once; Run pipeline refuses and offers the problems', async function () {
+    const p = page();
+    await openFile(p, 'unknown-type.pipeline.json');
+    // The lens counts the errors validate finds.
+    await p.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: /Run pipeline \(1 error\)/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    const file = path.join(workspace, 'unknown-type.pipeline.json');
+    const loaded = loadPipelineText(UNKNOWN_TYPE, file);
+    const errors = loaded.problems.filter((x) => x.severity === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    const expected = errors[0];
+    await p.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await runCommand(p, 'View: Focus Problems (Errors, Warnings, Infos)').catch(() => runCommand(p, 'View: Toggle Problems (Errors, Warnings, Infos)'));
+    const rows = p.locator('.markers-panel .monaco-tl-row');
+    const row = rows.filter({ hasText: 'must be one of' }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = (await row.textContent()) ?? '';
+    assert.ok(text.includes(`[Ln ${expected.range.line}, Col ${expected.range.column}]`), `problem row: ${text}`);
+    assert.ok(text.includes('Data Pipelines'), text);
+    assert.equal(await row.locator('.codicon-error').count(), 1, `the row is an error: ${await row.innerHTML()}`);
+    // VS Code's JSON service reports nothing of its own on this file (it has the assist-only schema).
+    assert.equal(await rows.filter({ hasText: 'Value is not accepted' }).count(), 0, 'no JSON-service duplicate');
+    assert.equal(await p.locator('.editor-group-container.active .monaco-editor .squiggly-warning').count(), 0, 'no warning squiggle');
+    await screenshot(p, 'unknown-block-type-error');
+    // The lens says there are errors; running refuses, says how many, and offers to show them.
+    await clickLens(p, /Run pipeline \(1 error\)/);
+    const note = await waitForNotification(p, /has 1 error; it does not run until it is fixed/);
+    await note.getByRole('button', { name: 'Show Problems' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(p, 'run-refused');
+    assert.ok(!existsSync(path.join(workspace, 'unknown-type-dataset')), 'nothing was synced');
+    await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
+    await runCommand(p, 'View: Close All Editors');
   });
 
   it('completes whole builtin blocks for every type', async function () {
