@@ -20,7 +20,7 @@ import {
   type StepPreview,
 } from '../core';
 import { errorMessage } from '../core/util/errors';
-import { formatBytes } from '../core/util/format';
+import { escapeControl, escapeHuman, formatBytes, logEntry } from '../core/util/format';
 
 export const EXIT = {
   ok: 0,
@@ -120,7 +120,7 @@ export function parseArgs(argv: string[]): Args {
 
 function stderrLogger(a: Args): Logger {
   const write = (level: string, msg: string) => {
-    if (!a.quiet) process.stderr.write(`${level} ${msg}\n`);
+    if (!a.quiet) process.stderr.write(`${level} ${logEntry(msg)}\n`);
   };
   return { info: (m) => a.verbose && write('info ', m), warn: (m) => write('warn ', m), error: (m) => write('error', m), debug: (m) => a.verbose && write('debug', m) };
 }
@@ -138,8 +138,8 @@ class ProgressBar {
     let line: string;
     if (e.phase === 'transferring' && e.total > 0) {
       const filled = Math.round((e.done / e.total) * width);
-      line = `${e.step.slice(0, 30)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.done}/${e.total} ${formatBytes(e.bytes)}`;
-    } else line = `${e.step.slice(0, 30)} ${e.message ?? e.phase}`;
+      line = `${escapeControl(e.step.slice(0, 30))} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.done}/${e.total} ${formatBytes(e.bytes)}`;
+    } else line = `${escapeControl(e.step.slice(0, 30))} ${escapeControl(e.message ?? e.phase)}`;
     process.stderr.write(`\r\x1b[2K${line}`);
     this.drawn = true;
   }
@@ -149,7 +149,8 @@ class ProgressBar {
   }
 }
 
-function table(rows: string[][]): string {
+function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map((c) => escapeControl(c)));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (/^\d+(\.\d+)?s?$/.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
 }
@@ -175,14 +176,14 @@ export function summaryTable(run: RunRecord): string {
 function previewTable(previews: StepPreview[]): string {
   const out: string[] = [];
   for (const p of previews) {
-    out.push(`${p.step} (${p.type})`);
+    out.push(`${escapeControl(p.step)} (${p.type})`);
     const rows: string[][] = [['category', 'label', 'samples']];
     for (const cat of Object.keys(p.byCategoryLabel).sort()) for (const l of Object.keys(p.byCategoryLabel[cat]).sort()) rows.push([cat, l, String(p.byCategoryLabel[cat][l])]);
     out.push(table(rows));
     const c = p.counts;
     out.push(`to download: ${c.new} new, ${c.changed} changed (${formatBytes(c.bytes)}); unchanged ${c.unchanged}; removed ${c.removed}; duplicate ${c.duplicate}; skipped ${c.skipped}; rejected ${c.rejected}`);
-    for (const w of p.warnings) out.push(`warning: ${w}`);
-    for (const it of p.items.filter((i) => i.status === 'rejected').slice(0, 20)) out.push(`rejected: ${JSON.stringify(it.key)}: ${it.reason}`);
+    for (const w of p.warnings) out.push(`warning: ${logEntry(w)}`);
+    for (const it of p.items.filter((i) => i.status === 'rejected').slice(0, 20)) out.push(`rejected: ${escapeControl(JSON.stringify(it.key))}: ${escapeControl(it.reason ?? '')}`);
     out.push('');
   }
   return out.join('\n');
@@ -193,8 +194,15 @@ function requireFile(a: Args): string {
   return a.file;
 }
 
+/** Human output: no control character from a key, a name or a server reaches the terminal raw. */
 function out(s: string): void {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  const t = escapeHuman(s);
+  process.stdout.write(t.endsWith('\n') ? t : t + '\n');
+}
+
+function err(s: string): void {
+  const t = escapeHuman(s);
+  process.stderr.write(t.endsWith('\n') ? t : t + '\n');
 }
 
 function exitForRun(run: RunRecord): number {
@@ -231,7 +239,7 @@ async function serve(a: Args, logger: Logger, signal: AbortSignal): Promise<numb
   if (!files.length) throw new UsageError(`no *.pipeline.json files found in ${roots.join(', ')}`);
   const root = fs.existsSync(roots[0]) && fs.statSync(roots[0]).isDirectory() ? path.resolve(roots[0]) : path.dirname(path.resolve(roots[0]));
   const { key, where } = apiKeyFor(process.env);
-  const verbose: Logger = { ...logger, info: (m) => !a.quiet && process.stderr.write(`info  ${m}\n`) };
+  const verbose: Logger = { ...logger, info: (m) => !a.quiet && process.stderr.write(`info  ${logEntry(m)}\n`) };
   const server = await startApiServer({ files, root, apiKey: key, host: a.host, port: a.port ?? 8787, schedule: a.schedule, logger: verbose, notify: { smtp: smtpFromEnv(process.env) } });
   const first = pipelineId(root, files[0]);
   out(`Serving ${files.length} pipeline(s) on ${server.url} (API key in ${where}).`);
@@ -246,8 +254,8 @@ export async function main(argv: string[]): Promise<number> {
   let a: Args;
   try {
     a = parseArgs(argv);
-  } catch (err) {
-    process.stderr.write(`data-pipelines: ${errorMessage(err)}\n\n${USAGE}`);
+  } catch (e) {
+    err(`data-pipelines: ${logEntry(errorMessage(e))}\n\n${USAGE}`);
     return EXIT.usage;
   }
   if (!a.command || a.command === 'help') {
@@ -273,7 +281,7 @@ export async function main(argv: string[]): Promise<number> {
         if (a.json) out(JSON.stringify({ file, valid: !!loaded.pipeline, problems: loaded.problems }, null, 2));
         else {
           for (const p of loaded.problems) out(formatProblem(file, p));
-          if (!loaded.problems.length) process.stderr.write(`${file}: ok\n`);
+          if (!loaded.problems.length) err(`${escapeControl(file)}: ok`);
         }
         return loaded.pipeline ? EXIT.ok : EXIT.failed;
       }
@@ -283,12 +291,12 @@ export async function main(argv: string[]): Promise<number> {
         const file = requireFile(a);
         const loaded = loadPipelineFile(file);
         if (!loaded.pipeline) {
-          for (const p of loaded.problems) process.stderr.write(formatProblem(file, p) + '\n');
-          process.stderr.write(`${file}: the pipeline is invalid; nothing was run.\n`);
+          for (const p of loaded.problems) err(formatProblem(file, p));
+          err(`${escapeControl(file)}: the pipeline is invalid; nothing was run.`);
           if (a.json) out(JSON.stringify({ file, valid: false, problems: loaded.problems }));
           return EXIT.failed;
         }
-        for (const p of loaded.problems) if (!a.json && !a.quiet) process.stderr.write(formatProblem(file, p) + '\n');
+        for (const p of loaded.problems) if (!a.json && !a.quiet) err(formatProblem(file, p));
         const bar = new ProgressBar(!a.json && !a.quiet && !!process.stderr.isTTY);
         const common = { signal: controller.signal, logger, steps: a.steps, concurrency: a.concurrency, onProgress: (e: ProgressEvent) => bar.update(e) };
         if (a.command === 'preview') {
@@ -304,9 +312,9 @@ export async function main(argv: string[]): Promise<number> {
           else {
             if (!results.length) out('No import steps to verify.');
             for (const r of results) {
-              out(`${r.result.ok ? 'ok  ' : 'FAIL'} ${r.step} (${r.type})${r.result.credentialSource ? ` [credentials: ${r.result.credentialSource}]` : ''}`);
-              out(`     ${r.result.detail}${r.result.code && !r.result.ok ? ` (${r.result.code})` : ''}`);
-              for (const f of r.result.sampleFiles.slice(0, 10)) out(`     ${f.folder ? f.folder + '/' : ''}${f.name}  ${formatBytes(f.size)}`);
+              out(`${r.result.ok ? 'ok  ' : 'FAIL'} ${escapeControl(r.step)} (${r.type})${r.result.credentialSource ? ` [credentials: ${escapeControl(r.result.credentialSource)}]` : ''}`);
+              out(`     ${logEntry(r.result.detail)}${r.result.code && !r.result.ok ? ` (${escapeControl(r.result.code)})` : ''}`);
+              for (const f of r.result.sampleFiles.slice(0, 10)) out(`     ${escapeControl(f.folder ? f.folder + '/' : '')}${escapeControl(f.name)}  ${formatBytes(f.size)}`);
             }
           }
           return results.every((r) => r.result.ok) ? EXIT.ok : EXIT.failed;
@@ -315,16 +323,17 @@ export async function main(argv: string[]): Promise<number> {
         bar.clear();
         if (a.json) out(JSON.stringify(run));
         else if (!a.quiet) {
-          out(`${run.pipeline}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${((run.durationMs ?? 0) / 1000).toFixed(1)} s, run ${run.id}`);
+          out(`${escapeControl(run.pipeline)}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${((run.durationMs ?? 0) / 1000).toFixed(1)} s, run ${run.id}`);
           out(summaryTable(run));
           for (const s of run.steps) {
-            if (s.message) out(`${s.name}: ${s.message}`);
-            for (const w of s.warnings) out(`warning: ${s.name}: ${w}`);
-            for (const e of s.errors) out(`error: ${s.name}: ${e}`);
-            for (const p of s.problems.slice(0, 20)) out(`problem: ${JSON.stringify(p.key)}: ${p.reason}`);
+            const name = escapeControl(s.name);
+            if (s.message) out(`${name}: ${logEntry(s.message)}`);
+            for (const w of s.warnings) out(`warning: ${name}: ${logEntry(w)}`);
+            for (const e of s.errors) out(`error: ${name}: ${logEntry(e)}`);
+            for (const p of s.problems.slice(0, 20)) out(`problem: ${escapeControl(JSON.stringify(p.key))}: ${escapeControl(p.reason)}`);
           }
-          if (run.error) out(`error: ${run.error}`);
-          for (const n of run.notifications ?? []) out(`${n.ok ? 'sent' : 'not sent'}: ${n.kind}: ${n.detail}`);
+          if (run.error) out(`error: ${logEntry(run.error)}`);
+          for (const n of run.notifications ?? []) out(`${n.ok ? 'sent' : 'not sent'}: ${n.kind}: ${logEntry(n.detail)}`);
           out(`dataset: ${path.relative(process.cwd(), loaded.datasetDir) || '.'}`);
         }
         return exitForRun(run);
@@ -347,17 +356,17 @@ export async function main(argv: string[]): Promise<number> {
       default:
         throw new UsageError(`unknown command "${a.command}"`);
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`data-pipelines: ${err.message}\n\n${USAGE}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`data-pipelines: ${logEntry(e.message)}\n\n${USAGE}`);
       return EXIT.usage;
     }
-    if (err instanceof DatasetLockedError) {
-      process.stderr.write(`data-pipelines: ${err.message}\n`);
+    if (e instanceof DatasetLockedError) {
+      err(`data-pipelines: ${logEntry(e.message)}`);
       return EXIT.locked;
     }
     if (controller.signal.aborted) return EXIT.cancelled;
-    process.stderr.write(`data-pipelines: ${errorMessage(err)}\n`);
+    err(`data-pipelines: ${logEntry(errorMessage(e))}`);
     return EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
@@ -375,8 +384,8 @@ if (require.main === module) {
     (code) => {
       process.exitCode = code;
     },
-    (err) => {
-      process.stderr.write(`data-pipelines: ${errorMessage(err)}\n`);
+    (e) => {
+      err(`data-pipelines: ${logEntry(errorMessage(e))}`);
       process.exitCode = EXIT.failed;
     },
   );

@@ -164,7 +164,8 @@ describe('extension e2e (trusted workspace)', function () {
     const ms = Number(log[1]);
     await fs.mkdir(resultsDir(), { recursive: true });
     await fs.writeFile(path.join(resultsDir(), 'activation.json'), JSON.stringify({ activateMs: ms, at: new Date().toISOString() }, null, 2));
-    assert.ok(ms < 50, `activate() took ${ms} ms`);
+    // Recorded in test-results/e2e/activation.json, not asserted: no timing assertions in tests.
+    assert.ok(Number.isFinite(ms) && ms >= 0, `activation time ${log[1]}`);
   });
 
   it('shows a diagnostic at the offending node', async function () {

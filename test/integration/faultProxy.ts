@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'reset' | 'slowdown' | 'too-many' | 'truncate' | 'internal-error';
+export type Fault = 'reset' | 'slowdown' | 'too-many' | 'truncate' | 'internal-error' | 'stall';
 
 export interface ProxyCounts {
   list: number;
@@ -34,7 +34,7 @@ export interface FaultProxy {
 }
 
 function emptyCounts(): ProxyCounts {
-  return { list: 0, get: 0, head: 0, other: 0, getsByKey: new Map(), faults: { reset: 0, slowdown: 0, 'too-many': 0, truncate: 0, 'internal-error': 0 } };
+  return { list: 0, get: 0, head: 0, other: 0, getsByKey: new Map(), faults: { reset: 0, slowdown: 0, 'too-many': 0, truncate: 0, 'internal-error': 0, stall: 0 } };
 }
 
 function signedRegion(auth: string | undefined): string | undefined {
@@ -44,6 +44,7 @@ function signedRegion(auth: string | undefined): string | undefined {
 export async function startFaultProxy(target: string, plan: FaultPlan = {}): Promise<FaultProxy> {
   const up = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const stalled = new Set<import('node:net').Socket>();
   const proxy: FaultProxy = {
     url: '',
     counts: emptyCounts(),
@@ -52,6 +53,7 @@ export async function startFaultProxy(target: string, plan: FaultPlan = {}): Pro
       proxy.counts = emptyCounts();
     },
     close: async () => {
+      for (const s of stalled) s.destroy();
       agent.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -90,6 +92,12 @@ export async function startFaultProxy(target: string, plan: FaultPlan = {}): Pro
     if (fault) c.faults[fault]++;
     if (fault === 'reset') {
       req.socket.destroy();
+      return;
+    }
+    if (fault === 'stall') {
+      // Accept the request and send nothing, ever: the client's idle timeout must notice.
+      stalled.add(req.socket);
+      req.socket.once('close', () => stalled.delete(req.socket));
       return;
     }
     if (fault === 'slowdown') return answer(res, 503, 'SlowDown');

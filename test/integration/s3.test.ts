@@ -255,6 +255,61 @@ describe('S3 source against Ceph RGW', function () {
       assert.deepEqual(fs.readdirSync(path.join(dir, 'dataset', '.dsp', 'tmp')), [], 'no temporary files left');
     });
 
+    it('10% resets, 5% SlowDown, 1% truncated bodies and stalled connections: every hash right, the retries in the log', async function () {
+      this.timeout(180_000);
+      const bucket = await createBucket(admin, 'rates');
+      const keys = Array.from({ length: 400 }, (_, i) => `r/${['x', 'y', 'z'][i % 3]}/obj-${i}.csv`);
+      const bodies = new Map(keys.map((k, i) => [k, Buffer.from(body(k).repeat(1 + ((i * 53) % 3000)))]));
+      await putMany(admin, bucket, keys.map((k) => ({ key: k, body: bodies.get(k)! })));
+      // A seeded generator: the same faults every run.
+      let seed = 0x2f6b1d;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const stall = new Set([keys[5], keys[77], keys[301]]);
+      const proxy = await proxied({
+        get: (key: string, attempt: number) => {
+          if (attempt === 1 && stall.has(key)) return 'stall';
+          const r = rand();
+          return r < 0.1 ? 'reset' : r < 0.15 ? 'slowdown' : r < 0.16 ? 'truncate' : undefined;
+        },
+      });
+      const dir = workdir('rates');
+      const env = resolverEnv({ S3_ENDPOINT: proxy.url, DSP_S3_PAGE_SIZE: '100' });
+      const file = writePipeline(dir, { path: `s3://${bucket}/r/` });
+      const debug: string[] = [];
+      const logger = { info: () => undefined, warn: (m: string) => debug.push(m), error: (m: string) => debug.push(m), debug: (m: string) => debug.push(m) };
+      const before = process.env.DSP_S3_IDLE_TIMEOUT_MS;
+      process.env.DSP_S3_IDLE_TIMEOUT_MS = '1500';
+      let r: RunRecord;
+      try {
+        r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: envResolver(env), logger, concurrency: 16 });
+      } finally {
+        if (before === undefined) delete process.env.DSP_S3_IDLE_TIMEOUT_MS;
+        else process.env.DSP_S3_IDLE_TIMEOUT_MS = before;
+      }
+      assert.equal(r.status, 'success', JSON.stringify(r.steps[0].errors.slice(0, 3)));
+      assert.equal(r.counts.new, keys.length);
+      const f = proxy.counts.faults;
+      console.log(`      faults: ${f.reset} resets, ${f.slowdown} SlowDown, ${f.truncate} truncated, ${f.stall} stalled over ${proxy.counts.get} GETs; ${debug.filter((m) => /^retry /.test(m)).length} retries logged`);
+      assert.ok(f.reset > 0 && f.slowdown > 0 && f.truncate > 0 && f.stall === 3, JSON.stringify(f));
+      assert.ok(debug.some((m) => /^retry \d+ for .*stalled/.test(m)), 'a stalled connection is retried, and says so');
+      assert.ok(debug.filter((m) => /^retry /.test(m)).length >= f.reset + f.slowdown + f.truncate + f.stall, 'every fault shows as a retry in the log');
+      proxy.plan.get = undefined;
+      const paths = await localPaths(file, env);
+      for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(bodies.get(k)!), k);
+    });
+
+    it('a dead endpoint fails the step with a clear message, and nothing is written', async () => {
+      const dir = workdir('dead');
+      const env = resolverEnv({ S3_ENDPOINT: 'http://127.0.0.1:1' });
+      const file = writePipeline(dir, { path: 's3://nobucket/x/' });
+      const r = await sync(file, env);
+      assert.equal(r.status, 'failed');
+      assert.match(r.steps[0].errors.join('\n') + (r.error ?? ''), /ECONNREFUSED/);
+      const ds = path.join(dir, 'dataset');
+      const samples = fs.existsSync(ds) ? fs.readdirSync(ds).filter((n) => n !== '.dsp') : [];
+      assert.deepEqual(samples, [], 'no sample, no info.labels, no labels.txt');
+    });
+
     it('follows a region redirect (AuthorizationHeaderMalformed naming the bucket region) and says so in verify', async () => {
       const bucket = await createBucket(admin, 'region');
       await put(admin, bucket, 'r/a/one.txt', 'one');

@@ -158,4 +158,25 @@ describe('CLI', function () {
     const history = JSON.parse(cli(['runs', killed, '--json']).stdout);
     assert.ok(history.some((h: { status: string; error?: string }) => h.status === 'failed' && /stopped before the run finished/.test(h.error ?? '')), 'killed runs are marked in the history');
   });
+
+  it('control characters from keys, step names and labels never reach the terminal raw, and cannot forge FILE:LINE:COL lines', () => {
+    const dir = tempDir();
+    const forged = 'x\nfake.pipeline.json:1:1: error: forged\u001b[31m\r';
+    // A step name with a newline and ESC; a duplicated step name makes validate print it in a problem.
+    const file = writePipeline(dir, { name: `P${forged}`, steps: [{ name: forged, builtinTransformationBlock: { type: 'folder-to-project', path: 'src' } }, { name: forged, builtinTransformationBlock: { type: 'folder-to-project', path: 'src' } }] });
+    writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1) });
+    // A source info.labels whose label holds a newline and ESC (the planner refuses such labels).
+    writeFiles(path.join(dir, 'src'), { 'info.labels': JSON.stringify({ version: 1, files: [{ path: 'cars/a.png', category: 'training', label: { type: 'label', label: 'ok\n\u001b[2Jbad' } }] }) });
+    const v = cli(['validate', file]);
+    // eslint-disable-next-line no-control-regex
+    const raw = (t: string) => /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(t);
+    for (const t of [v.stdout, v.stderr]) assert.ok(!raw(t), JSON.stringify(t));
+    assert.ok(!v.stdout.split('\n').some((l) => l.startsWith('fake.pipeline.json')), v.stdout);
+    assert.match(v.stdout, /\\n/);
+    // Fix the duplicate; run: names and labels in the summary stay on their lines.
+    writePipeline(dir, { name: `P${forged}`, steps: [{ name: forged, builtinTransformationBlock: { type: 'folder-to-project', path: 'src' } }] });
+    const r = cli(['run', file]);
+    for (const t of [r.stdout, r.stderr]) assert.ok(!raw(t), JSON.stringify(t));
+    assert.ok(!r.stdout.split('\n').some((l) => l.startsWith('fake.pipeline.json')), r.stdout);
+  });
 });

@@ -73,6 +73,16 @@ describe('S3 listing and error XML', () => {
 });
 
 describe('S3 error mapping', () => {
+  it("a hostile endpoint's error text is cut, escaped and stripped of credentials before it is kept", () => {
+    const echoed = 'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=' + 'ab'.repeat(32) + '\r\nx-amz-security-token: CANARYsessiontoken0123456789abcdef\u001b[2J' + 'x'.repeat(2000);
+    const e = errorFromResponse({ status: 403, code: 'SignatureDoesNotMatch\nforged', message: echoed, what: 'listing s3://b/' });
+    assert.ok(!e.message.includes('CANARY'), e.message);
+    assert.ok(!e.message.includes('ab'.repeat(32)), e.message);
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u0000-\u001f]/.test(e.message), JSON.stringify(e.message));
+    assert.ok(e.message.length < 600, String(e.message.length));
+  });
+
   it('throttling is retryable and slows the engine down; 5xx is retryable; 4xx is not', () => {
     for (const [status, code] of [[503, 'SlowDown'], [429, undefined], [503, undefined]] as const) {
       const e = errorFromResponse({ status, code, what: 'x' });

@@ -238,7 +238,8 @@ export async function startApiServer(o: ApiOptions): Promise<ApiServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 8787, o.host ?? '127.0.0.1', () => resolve());
+    // A deep accept queue: a burst of triggers (a CI fan-out) is answered 409, never reset.
+    server.listen({ port: o.port ?? 8787, host: o.host ?? '127.0.0.1', backlog: 4096 }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {

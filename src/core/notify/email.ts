@@ -1,6 +1,7 @@
 // emailRecipients + whenToEmail: the run report by SMTP. Settings come from the environment (CLI)
 // or the editor; the password is never logged.
 import type { RunRecord } from '../types';
+import { sanitizeServerText } from '../util/errors';
 import { runReport } from './report';
 import type { DeliveryResult } from './webhook';
 
@@ -81,7 +82,7 @@ export async function sendEmail(smtp: SmtpConfig | undefined, to: string[], run:
     return { kind: 'email', ok: true, detail: `sent to ${to.length} recipient(s) via ${smtp.host}:${smtp.port} (${info.messageId})` };
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message: string };
-    const why = e.responseCode === 535 || e.code === 'EAUTH' ? 'the SMTP server refused the user name or password' : e.code === 'ECONNREFUSED' || e.code === 'ESOCKET' || e.code === 'ECONNECTION' ? `cannot reach ${smtp.host}:${smtp.port}` : e.message.replace(smtp.pass ?? '\u0000', '***');
+    const why = e.responseCode === 535 || e.code === 'EAUTH' ? 'the SMTP server refused the user name or password' : e.code === 'ECONNREFUSED' || e.code === 'ESOCKET' || e.code === 'ECONNECTION' ? `cannot reach ${smtp.host}:${smtp.port}` : sanitizeServerText(e.message.split(smtp.pass || '\u0000').join('***'));
     return { kind: 'email', ok: false, detail: `email not sent: ${why} (${e.code ?? e.responseCode ?? 'error'}). The run itself is saved.` };
   } finally {
     transport.close();

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { RunRecord } from '../types';
+import { sanitizeServerText } from '../util/errors';
 import { redactUrl, runReport } from './report';
 
 export interface DeliveryResult {
@@ -59,7 +60,7 @@ export async function sendWebhook(url: string, run: RunRecord, opts: { attempts?
       last = `answered HTTP ${status}`;
       if (status >= 400 && status < 500 && status !== 429 && status !== 408) break; // the receiver refuses: retrying won't help
     } catch (err) {
-      last = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      last = (err as NodeJS.ErrnoException).code ?? sanitizeServerText((err as Error).message);
     }
     if (i < attempts) await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 500) * 2 ** (i - 1)));
   }

@@ -10,6 +10,7 @@ import { parseInterval } from '../schedule/interval';
 import { isActionBlock, isImportBlock, SECRET_FIELDS, type Pipeline } from './model';
 import { badRefs, parseRef } from './refs';
 import { LineIndex } from './text';
+import { escapeControl } from '../util/format';
 import { EI_ONLY_BLOCKS, EI_PIPELINE_FIELDS, EI_STEP_FIELDS, nameFromFile, stripEdgeImpulseFields } from './edgeImpulse';
 import schema from '../../../schemas/pipeline.schema.json';
 
@@ -512,5 +513,6 @@ export function loadPipelineFile(file: string): LoadedPipeline {
 }
 
 export function formatProblem(file: string, p: Problem): string {
-  return `${file}:${p.range.line}:${p.range.column}: ${p.severity}: ${p.message}`;
+  // One line each, whatever a step name or a key in the message holds.
+  return `${escapeControl(file)}:${p.range.line}:${p.range.column}: ${p.severity}: ${escapeControl(p.message)}`;
 }

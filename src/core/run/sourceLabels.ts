@@ -7,6 +7,9 @@ import type { SourceLabels } from './plan';
 /** Larger than any real info.labels (a million entries is about 150 MB: refused, with a warning). */
 const MAX_BYTES = 64 * 1024 * 1024;
 const CATEGORIES: readonly string[] = ['training', 'validation', 'testing'];
+// Labels become folder names and lines in labels.txt: control characters, separators and dot names are refused.
+// eslint-disable-next-line no-control-regex
+const BAD_LABEL = /[\u0000-\u001f\u007f-\u009f/\\]|^\.{1,2}$/;
 
 export interface SourceLabelsResult {
   labels: SourceLabels;
@@ -54,7 +57,7 @@ export function parseInfoLabels(text: string, dir: string, into: SourceLabels, w
     const e = f as { path?: unknown; category?: unknown; label?: { type?: unknown; label?: unknown } };
     const rel = typeof e?.path === 'string' ? join(dir, e.path) : undefined;
     const type = e?.label?.type;
-    const label = type === 'label' && typeof e.label?.label === 'string' && e.label.label !== '' ? e.label.label : type === 'unlabeled' ? null : undefined;
+    const label = type === 'label' && typeof e.label?.label === 'string' && e.label.label !== '' && !BAD_LABEL.test(e.label.label) ? e.label.label : type === 'unlabeled' ? null : undefined;
     if (!rel || label === undefined) {
       skipped++;
       continue;
@@ -62,7 +65,7 @@ export function parseInfoLabels(text: string, dir: string, into: SourceLabels, w
     const category = typeof e.category === 'string' && CATEGORIES.includes(e.category) ? (e.category as Category) : undefined;
     into.set(rel, { label, category });
   }
-  return skipped ? [`${where}: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} without a path or a label this tool reads (label types "label" and "unlabeled") were ignored; those files are labeled from their names.`] : [];
+  return skipped ? [`${where}: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} without a path or a label this tool reads (label types "label" and "unlabeled"; no control characters, "/" or "\\" in a label) were ignored; those files are labeled from their names.`] : [];
 }
 
 /** Reads every info.labels among the listed objects. A file that cannot be read gives a warning, never a failed run. */

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { AzureBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { withRetries, RetryableError, UserError } from '../util/errors';
+import { withRetries, RetryableError, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
 import { parseBucketPath } from './location';
@@ -46,7 +46,8 @@ const THROTTLE_CODES = new Set(['ServerBusy', 'TooManyRequests', 'OperationTimed
 function parts(err: unknown): { status?: number; code?: string; message: string } {
   const e = err as { statusCode?: number; code?: string; message?: string; details?: { errorCode?: string } };
   const firstLine = (e?.message ?? String(err)).split('\n')[0].trim();
-  return { status: e?.statusCode, code: e?.details?.errorCode ?? e?.code, message: firstLine.slice(0, 300) };
+  const code = e?.details?.errorCode ?? e?.code;
+  return { status: e?.statusCode, code: code ? sanitizeServerText(code, 64) : undefined, message: sanitizeServerText(firstLine) };
 }
 
 /** Maps an SDK error: RetryableError for throttling, 5xx and network resets; AzureError otherwise. */

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { GcsBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { withRetries, errorMessage, RetryableError, UserError } from '../util/errors';
+import { withRetries, errorMessage, RetryableError, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
 import { parseBucketPath, type BucketPath } from './location';
@@ -56,6 +56,7 @@ function parts(err: unknown): { status?: number; reason?: string; message: strin
       /* not JSON after all */
     }
   }
+  message = sanitizeServerText(message);
   // google-auth-library (token endpoint) answers: invalid_grant, unauthorized_client, ...
   const oauth = e?.response?.data?.error;
   if (typeof oauth === 'string') {

@@ -26,6 +26,21 @@ export function escapeControl(text: string): string {
 }
 
 /**
+ * For text that keeps its lines (tables, multi-line messages): every control character except the
+ * newline and the tab escaped as in escapeControl. Fields that must stay on one line (keys, labels,
+ * step names) go through escapeControl first.
+ */
+export function escapeHuman(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => escapeControl(c));
+}
+
+/** A multi-line log message as one entry: continuation lines indented, so none can pass for a line of its own. */
+export function logEntry(text: string): string {
+  return escapeHuman(text).replace(/\n/g, '\n    ');
+}
+
+/**
  * Compares by Unicode code point, as Python's sorted() and every tool that lists class folders do
  * (torchvision, Keras, Hugging Face). JavaScript's `<` compares UTF-16 units, which orders
  * characters beyond U+FFFF (emoji) before U+E000–U+FFFF (fullwidth letters).

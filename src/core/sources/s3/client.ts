@@ -11,7 +11,9 @@ import { MalformedResponseError, parseErrorXml, parseListObjectsV2, type ListPag
 const USER_AGENT = 'data-source-pipelines/0.1';
 const ERROR_BODY_LIMIT = 64 * 1024;
 const LIST_ATTEMPTS = 6;
-const IDLE_TIMEOUT_MS = 60_000;
+// A connection that sends nothing for this long is dropped and the request retried (the AWS CLI's
+// read timeout is 60 s too). DSP_S3_IDLE_TIMEOUT_MS overrides it (a flaky link, or a test).
+const idleTimeoutMs = () => (Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) > 0 ? Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) : 60_000);
 
 export interface S3Location {
   /** Custom endpoint URL; undefined for AWS. */
@@ -117,7 +119,8 @@ export class S3Client {
     const mod = this.secure ? https : http;
     return new Promise<RawResponse>((resolve, reject) => {
       const req = mod.request({ method, agent: this.agent, hostname: t.hostname, port: t.port, path: qs ? `${t.path}?${qs}` : t.path, headers: signed, signal });
-      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new RetryableError(`${what}: no data for ${IDLE_TIMEOUT_MS / 1000} s`, false, 'ETIMEDOUT')));
+      const idle = idleTimeoutMs();
+      req.setTimeout(idle, () => req.destroy(new RetryableError(`${what}: the connection sent nothing for ${idle / 1000} s (stalled); retrying`, false, 'ETIMEDOUT')));
       req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, what)));
       req.once('response', (res) => {
         // A body that ends early arrives as an error on the response stream; keep its code.

@@ -1,6 +1,6 @@
 // S3 answers and network failures -> errors the engine can act on (retry, slow down) and a person
 // can act on (which setting to fix). Messages never carry a secret.
-import { RetryableError } from '../../util/errors';
+import { RetryableError, sanitizeServerText } from '../../util/errors';
 
 /** A failure that trying again will not fix: wrong keys, no such bucket, access denied, ... */
 export class S3Error extends Error {
@@ -45,8 +45,10 @@ export interface HttpFailure {
 
 /** Maps an S3 error answer to a thrown error: RetryableError for 5xx/429/throttling, S3Error otherwise. */
 export function errorFromResponse(f: HttpFailure): Error {
-  const code = f.code ?? (f.status === 404 ? 'NotFound' : f.status === 403 ? 'AccessDenied' : `HTTP${f.status}`);
-  const text = `${f.what}: ${code}${f.message ? ` (${f.message})` : ''} [HTTP ${f.status}]`;
+  // The server's code and message are its own text: cut, escaped and stripped of anything that looks like a credential.
+  const code = f.code ? sanitizeServerText(f.code, 64) : f.status === 404 ? 'NotFound' : f.status === 403 ? 'AccessDenied' : `HTTP${f.status}`;
+  const message = f.message ? sanitizeServerText(f.message) : '';
+  const text = `${f.what}: ${code}${message ? ` (${message})` : ''} [HTTP ${f.status}]`;
   if (f.status === 429 || f.status === 503 || THROTTLE_CODES.has(code)) return new RetryableError(`${text}; slowing down`, true, code);
   if (f.status >= 500 || RETRY_CODES.has(code)) return new RetryableError(text, false, code);
   const hint = HINTS[code];
@@ -69,6 +71,6 @@ export function networkError(err: NodeJS.ErrnoException, what: string): Error {
   if (err instanceof RetryableError || err instanceof S3Error || err.name === 'AbortError') return err;
   const code = err.code ?? 'ECONNRESET';
   if (TLS_CODES.has(code) || code === 'ENOTFOUND' || code === 'ERR_INVALID_URL') return err;
-  const e = new RetryableError(`${what}: ${err.message} (${code})`, false, code);
+  const e = new RetryableError(`${what}: ${sanitizeServerText(err.message)} (${code})`, false, code);
   return e;
 }
