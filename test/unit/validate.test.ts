@@ -96,7 +96,14 @@ describe('pipeline validation', () => {
     const text = JSON.stringify({ name: 'x', steps: [{ name: 's', builtinTransformationBlock: { type: 's3-to-project', path: 's3://b/p/', accessKey: '${vault:AK}', secretKey: '${secret:OK}' } }] });
     const e = errors(text).find((x) => x.code === 'unknown-reference');
     assert.ok(e);
-    assert.match(e!.message, /\$\{vault:AK\}/);
+    assert.match(e!.message, /"accessKey" holds a reference this tool cannot read: only \$\{secret:NAME\} and \$\{env:VAR\} are known/);
+    assert.equal(text.slice(e!.range.offset, e!.range.offset + e!.range.length), '"${vault:AK}"', 'the range points at it');
+    // A secret pasted into a broken reference is never echoed, whatever the field.
+    for (const [field, value] of [['secretKey', '${secret:wJalrXUtnFEMI/K7MDENG}'], ['secretK\ud83dey', '${env:wJalrXUtnFEMI'], ['accessKey', '${wJalrXUtnFEMI}']]) {
+      const t = JSON.stringify({ name: 'x', steps: [{ name: 's', builtinTransformationBlock: { type: 's3-to-project', path: 's3://b/p/', accessKey: 'A', secretKey: '${env:SK}', [field]: value } }] });
+      const msgs = load(t).problems.map((p) => p.message).join('\n');
+      assert.ok(msgs.length > 0 && !msgs.includes('wJalr'), msgs);
+    }
   });
 
   it('duplicate step names point at the second name', () => {

@@ -421,10 +421,20 @@ function semanticChecks(p: Pipeline, sink: ProblemSink, baseDir: string): void {
   }
 }
 
+/** What is wrong with a reference, in words that never repeat its text (it may hold a secret). */
+function refProblem(bad: string): string {
+  if (!bad.endsWith('}')) return 'it has no closing }';
+  const m = /^\$\{([^:}]*):?/.exec(bad);
+  if (!m || (m[1] !== 'secret' && m[1] !== 'env')) return 'only ${secret:NAME} and ${env:VAR} are known';
+  return 'the name may hold only letters, digits, _ . - and starts with a letter or _';
+}
+
 function checkRefs(value: unknown, at: JsonPath, sink: ProblemSink): void {
   if (typeof value !== 'string') return;
+  // The value is never echoed: a secret pasted into a reference, or into a field whose name is
+  // misspelt, would otherwise reach the terminal and the logs. The range points at it.
   for (const bad of badRefs(value)) {
-    sink.add('error', `Unknown reference ${bad}: use \${secret:NAME} or \${env:VAR}.`, at, { code: 'unknown-reference' });
+    sink.add('error', `"${escapeControl(String(at[at.length - 1]))}" holds a reference this tool cannot read: ${refProblem(bad)}. Write \${secret:NAME} or \${env:VAR}.`, at, { code: 'unknown-reference' });
   }
 }
 
