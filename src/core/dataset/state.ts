@@ -102,19 +102,27 @@ export class SyncState {
     this.entries.set(id(e.source, e.key), e);
     this.changed = true;
     this.pending.push(JSON.stringify({ op: 'set', e }));
-    if (this.pending.length >= 256) this.flush();
+    this.maybeFlush();
   }
 
   delete(source: string, key: string): void {
     if (this.entries.delete(id(source, key))) {
       this.changed = true;
       this.pending.push(JSON.stringify({ op: 'del', source, key }));
-      if (this.pending.length >= 256) this.flush();
+      this.maybeFlush();
     }
+  }
+
+  private lastFlush = Date.now();
+
+  /** In batches (one write per 256 records), but at least every 250 ms: a killed run loses at most that much work. */
+  private maybeFlush(): void {
+    if (this.pending.length >= 256 || Date.now() - this.lastFlush >= 250) this.flush();
   }
 
   /** Appends pending records to the journal. */
   flush(): void {
+    this.lastFlush = Date.now();
     if (!this.pending.length) return;
     if (this.journalFd === undefined) {
       fs.mkdirSync(this.dir, { recursive: true });
