@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_CI_STAMP := node_modules/.ci-stamp
 
-.PHONY: all deps bundle build lint unit consumers integration e2e test demo bench ui package clean
+.PHONY: all deps bundle build lint unit consumers reliability integration e2e test demo bench ui package clean
 
 all: build
 
@@ -29,6 +29,10 @@ unit: build
 consumers: build
 	bash scripts/test-consumers.sh
 
+# Crash, concurrency, hostile pipeline files, secrets and hostile keys (RELIABILITY.md), about 5 minutes.
+reliability: build
+	bash scripts/test-reliability.sh
+
 # Real S3 server (Ceph RGW from Debian), installed and started by the script, stopped after.
 integration: build
 	bash scripts/test-integration.sh
@@ -37,7 +41,7 @@ integration: build
 e2e: build
 	bash scripts/test-e2e.sh
 
-test: build lint unit consumers integration e2e
+test: build lint unit consumers reliability integration e2e
 
 bench: build
 	bash bench/run.sh

@@ -200,6 +200,12 @@ function out(s: string): void {
   process.stdout.write(t.endsWith('\n') ? t : t + '\n');
 }
 
+/** Machine output: JSON, with C1 controls and bidi overrides as \u escapes (JSON.stringify leaves them raw). */
+function outJson(value: unknown, indent?: number): void {
+  const t = JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  process.stdout.write(t + '\n');
+}
+
 function err(s: string): void {
   const t = escapeHuman(s);
   process.stderr.write(t.endsWith('\n') ? t : t + '\n');
@@ -278,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'validate': {
         const file = requireFile(a);
         const loaded = loadPipelineFile(file);
-        if (a.json) out(JSON.stringify({ file, valid: !!loaded.pipeline, problems: loaded.problems }, null, 2));
+        if (a.json) outJson({ file, valid: !!loaded.pipeline, problems: loaded.problems }, 2);
         else {
           for (const p of loaded.problems) out(formatProblem(file, p));
           if (!loaded.problems.length) err(`${escapeControl(file)}: ok`);
@@ -293,7 +299,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!loaded.pipeline) {
           for (const p of loaded.problems) err(formatProblem(file, p));
           err(`${escapeControl(file)}: the pipeline is invalid; nothing was run.`);
-          if (a.json) out(JSON.stringify({ file, valid: false, problems: loaded.problems }));
+          if (a.json) outJson({ file, valid: false, problems: loaded.problems });
           return EXIT.failed;
         }
         for (const p of loaded.problems) if (!a.json && !a.quiet) err(formatProblem(file, p));
@@ -302,13 +308,13 @@ export async function main(argv: string[]): Promise<number> {
         if (a.command === 'preview') {
           const previews = await previewPipeline(loaded, common);
           bar.clear();
-          if (a.json) out(JSON.stringify({ pipeline: loaded.pipeline.name, dataset: loaded.datasetDir, steps: previews }));
+          if (a.json) outJson({ pipeline: loaded.pipeline.name, dataset: loaded.datasetDir, steps: previews });
           else out(previewTable(previews));
           return EXIT.ok;
         }
         if (a.command === 'verify') {
           const results = await verifyPipeline(loaded, common);
-          if (a.json) out(JSON.stringify({ pipeline: loaded.pipeline.name, steps: results }, null, 2));
+          if (a.json) outJson({ pipeline: loaded.pipeline.name, steps: results }, 2);
           else {
             if (!results.length) out('No import steps to verify.');
             for (const r of results) {
@@ -321,7 +327,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         const run = await runPipeline(loaded, { ...common, trigger: 'cli', dryRun: a.dryRun, notify: { smtp: smtpFromEnv(process.env) } });
         bar.clear();
-        if (a.json) out(JSON.stringify(run));
+        if (a.json) outJson(run);
         else if (!a.quiet) {
           out(`${escapeControl(run.pipeline)}: ${run.status}${run.dryRun ? ' (dry run)' : ''} in ${((run.durationMs ?? 0) / 1000).toFixed(1)} s, run ${run.id}`);
           out(summaryTable(run));
@@ -342,7 +348,7 @@ export async function main(argv: string[]): Promise<number> {
         const file = requireFile(a);
         const loaded = loadPipelineFile(file);
         const runs = listRuns(loaded.datasetDir, a.limit ?? 50);
-        if (a.json) out(JSON.stringify(runs));
+        if (a.json) outJson(runs);
         else if (!runs.length) out('No runs yet. Start one with: data-pipelines run ' + file);
         else {
           const rows = [['id', 'trigger', 'status', 'started', 'duration', 'new', 'changed', 'rejected']];

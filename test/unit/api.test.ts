@@ -169,6 +169,7 @@ describe('local API: hostile and racing requests', function () {
       assert.equal(rec.status, 'success');
       const runs = await (await fetch(`${api.url}/api/pipelines/held/runs`, { headers: { 'x-api-key': KEY } })).json();
       assert.equal(runs.length, 1);
+      console.log(`      RELIABILITY api: triggers=1000 started=${started.length} refused(409, naming the run)=${refused.length} other=${answers.length - started.length - refused.length} runs recorded=${runs.length}`);
     } finally {
       writeFiles(dir, { release: '' });
       await api.close();

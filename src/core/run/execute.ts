@@ -267,6 +267,8 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
             counts.checklistFailed++;
             bump(byCategoryLabel, it, 'checklistFailed');
           }
+          // Every key not imported is named with its reason; what the user's own globs leave out is only counted.
+          if (!/^(not matched by include|excluded by )/.test(it.reason ?? '')) problem(it.key, it.reason ?? 'skipped');
         }
     }
   }

@@ -20,8 +20,8 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDO
 
 export function isRetryable(err: unknown): boolean {
   if (err instanceof RetryableError) return true;
-  const e = err as { code?: string; name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (e?.name === 'AbortError') return false;
+  const e = err as { code?: string; name?: string; final?: boolean; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'AbortError' || e?.final) return false; // final: the source decided retrying cannot help
   if (e?.code && RETRYABLE_CODES.has(e.code)) return true;
   const status = e?.$metadata?.httpStatusCode;
   if (status && (status >= 500 || status === 429)) return true;

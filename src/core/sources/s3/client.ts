@@ -66,6 +66,8 @@ export class S3Client {
   private readonly secure: boolean;
   private readonly base?: URL;
   private signer?: { creds: Credentials; signer: Signer };
+  /** Whether the endpoint has answered at all in this run (any status). */
+  private answered = false;
 
   constructor(
     readonly loc: S3Location,
@@ -123,6 +125,7 @@ export class S3Client {
       req.setTimeout(idle, () => req.destroy(new RetryableError(`${what}: the connection sent nothing for ${idle / 1000} s (stalled); retrying`, false, 'ETIMEDOUT')));
       req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, what)));
       req.once('response', (res) => {
+        this.answered = true;
         // A body that ends early arrives as an error on the response stream; keep its code.
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
@@ -180,9 +183,22 @@ export class S3Client {
     if (opts.delimiter) query.delimiter = opts.delimiter;
     if (opts.startAfter) query['start-after'] = opts.startAfter;
     const what = `listing s3://${this.loc.bucket}/${prefix}`;
+    let attempt = 0;
     return withRetries(opts.attempts ?? LIST_ATTEMPTS, signal, async () => {
       this.counts.list++;
-      const res = await this.request('GET', undefined, query, {}, what, signal);
+      attempt++;
+      let res: RawResponse;
+      try {
+        res = await this.request('GET', undefined, query, {}, what, signal);
+      } catch (err) {
+        // An endpoint that has never answered and refuses the connection is dead, not busy: one
+        // retry (a server starting up), then fail fast instead of backing off for seconds.
+        const code = (err as { code?: string }).code;
+        if (!this.answered && attempt >= 2 && (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')) {
+          throw Object.assign(new S3Error(`${(err as Error).message}. Nothing answers at this endpoint: check "endpoint" (and the port) and that the server is running.`, code), { final: true });
+        }
+        throw err;
+      }
       const xml = await readBody(res.body, 256 * 1024 * 1024);
       const len = Number(res.headers['content-length']);
       if (Number.isFinite(len) && Buffer.byteLength(xml) !== len) throw new RetryableError(`${what}: short listing (${Buffer.byteLength(xml)} of ${len} bytes)`);
