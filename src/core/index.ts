@@ -2,6 +2,7 @@
 export * from './types';
 export * from './pipeline/model';
 export { loadPipelineFile, loadPipelineText, formatProblem, type LoadedPipeline } from './pipeline/validate';
+export { datasetDirFor } from './pipeline/datasetDir';
 export { envResolver, parseRef, resolveValue, MissingSecretError, type Resolver, type SecretLookup } from './pipeline/refs';
 export { previewPipeline, verifyPipeline, runPipeline, type EngineOptions, type RunOptions, type StepVerification } from './run/engine';
 export { listRuns, getRun, runsDir } from './run/history';

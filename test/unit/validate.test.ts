@@ -260,3 +260,16 @@ describe("Edge Impulse's pipeline JSON as it comes, and hostile structure", () =
     assert.ok(loadPipelineFile(file).pipeline, 'a BOM is fine');
   });
 });
+
+describe('datasetDirFor', () => {
+  it('is "dataset" beside the file, or the top-level "dataset", never a nested one; tolerant of broken JSON', async () => {
+    const { datasetDirFor } = await import('../../src/core/pipeline/datasetDir');
+    const f = path.join(os.tmpdir(), 'w', 'a.pipeline.json');
+    assert.equal(datasetDirFor(f, '{"name":"x","steps":[]}'), path.join(os.tmpdir(), 'w', 'dataset'));
+    assert.equal(datasetDirFor(f, '{"name":"x","dataset":"../out/ds","steps":[]}'), path.join(os.tmpdir(), 'out', 'ds'));
+    assert.equal(datasetDirFor(f, '{"name":"x","steps":[{"dataset":"nested"}]}'), path.join(os.tmpdir(), 'w', 'dataset'));
+    assert.equal(datasetDirFor(f, '{"name":"x","dataset":"d", "steps": ['), path.join(os.tmpdir(), 'w', 'd'));
+    assert.equal(datasetDirFor(f, '[{"name":"s"}]'), path.join(os.tmpdir(), 'w', 'dataset'));
+    assert.equal(load('{"name":"x","dataset":"../o","steps":[]}', f).datasetDir, path.join(os.tmpdir(), 'o'));
+  });
+});

@@ -9,6 +9,7 @@ import { parseCron } from '../schedule/cron';
 import { parseInterval } from '../schedule/interval';
 import { isActionBlock, isImportBlock, SECRET_FIELDS, type Pipeline } from './model';
 import { badRefs, parseRef } from './refs';
+import { datasetDirFor } from './datasetDir';
 import { LineIndex } from './text';
 import { escapeControl } from '../util/format';
 import { EI_ONLY_BLOCKS, EI_PIPELINE_FIELDS, EI_STEP_FIELDS, nameFromFile, stripEdgeImpulseFields } from './edgeImpulse';
@@ -281,12 +282,12 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
   if (deep !== undefined) {
     const sink = new ProblemSink(text, undefined);
     sink.add('error', `Nested deeper than ${MAX_DEPTH} levels here. A pipeline file is never this deep: check the brackets.`, [], { offset: deep, length: 1, source: 'semantic', code: 'too-deep' });
-    return { file, text, problems: sink.problems, datasetDir: path.join(baseDir, 'dataset') };
+    return { file, text, problems: sink.problems, datasetDir: datasetDirFor(file, {}) };
   }
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const sink = new ProblemSink(text, tree);
-  const result: LoadedPipeline = { file, text, problems: sink.problems, tree, datasetDir: path.join(baseDir, 'dataset') };
+  const result: LoadedPipeline = { file, text, problems: sink.problems, tree, datasetDir: datasetDirFor(file, {}) };
   for (const e of parseErrors) {
     sink.add('error', `Invalid JSON: ${humanParseError(printParseErrorCode(e.error))}. Pipeline files are strict JSON.`, [], { offset: e.offset, length: Math.max(1, e.length), source: 'syntax' });
   }
@@ -330,7 +331,7 @@ export function loadPipelineText(text: string, file: string): LoadedPipeline {
 
   const pipeline = data as Pipeline;
   semanticChecks(pipeline, sink, baseDir);
-  if (typeof pipeline.dataset === 'string' && pipeline.dataset) result.datasetDir = path.resolve(baseDir, pipeline.dataset);
+  result.datasetDir = datasetDirFor(file, pipeline);
   if (!sink.problems.some((p) => p.severity === 'error')) result.pipeline = pipeline;
   return result;
 }
@@ -498,7 +499,7 @@ export function loadPipelineFile(file: string): LoadedPipeline {
     bytes = fs.readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const r: LoadedPipeline = { file, text: '', problems: [], datasetDir: path.join(path.dirname(path.resolve(file)), 'dataset') };
+    const r: LoadedPipeline = { file, text: '', problems: [], datasetDir: datasetDirFor(file, {}) };
     r.problems.push({
       severity: 'error',
       source: 'syntax',
@@ -517,7 +518,7 @@ export function loadPipelineFile(file: string): LoadedPipeline {
     const at = Math.max(0, lossy.indexOf('\ufffd'));
     const sink = new ProblemSink(lossy, undefined);
     sink.add('error', 'The file is not valid UTF-8 here. Pipeline files are UTF-8 JSON: re-save it as UTF-8 (names with other encodings would be silently changed).', [], { offset: at, length: 1, source: 'syntax', code: 'not-utf8' });
-    return { file, text: lossy, problems: sink.problems, datasetDir: path.join(path.dirname(path.resolve(file)), 'dataset') };
+    return { file, text: lossy, problems: sink.problems, datasetDir: datasetDirFor(file, {}) };
   }
   return loadPipelineText(text, file);
 }
