@@ -9,7 +9,8 @@ export interface RowFilter {
   label: string; // '' = any, '(unlabeled)'
 }
 
-export const UNLABELED = '(unlabeled)';
+export { UNLABELED } from '../core/constants';
+import { UNLABELED } from '../core/constants';
 
 export function filterRows(rows: readonly PreviewRow[], f: RowFilter): PreviewRow[] {
   const q = f.search.trim().toLowerCase();

@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { RunRecord } from '../types';
 import { sanitizeServerText } from '../util/errors';
+import { isRetryable, RetryableError, withRetries } from '../util/retry';
 import { redactUrl, runReport } from './report';
 
 export interface DeliveryResult {
@@ -53,16 +54,34 @@ export async function sendWebhook(url: string, run: RunRecord, opts: { attempts?
   const body = JSON.stringify(runReport(run));
   const attempts = opts.attempts ?? 3;
   let last = '';
-  for (let i = 1; i <= attempts; i++) {
-    try {
-      const status = await post(target, body, opts.timeoutMs ?? 10_000, opts.signal, opts.secret);
-      if (status >= 200 && status < 300) return { kind: 'webhook', ok: true, detail: `POST ${where} answered ${status}` };
-      last = `answered HTTP ${status}`;
-      if (status >= 400 && status < 500 && status !== 429 && status !== 408) break; // the receiver refuses: retrying won't help
-    } catch (err) {
-      last = (err as NodeJS.ErrnoException).code ?? sanitizeServerText((err as Error).message);
-    }
-    if (i < attempts) await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 500) * 2 ** (i - 1)));
+  let tries = 0;
+  // The shared retry policy, with the receiver's own word on what is worth retrying: a 4xx other
+  // than 408/429 means it refuses the call, and retrying won't help.
+  const refused = (status: number) => status >= 400 && status < 500 && status !== 429 && status !== 408;
+  try {
+    const status = await withRetries(
+      attempts,
+      opts.signal,
+      async (attempt) => {
+        tries = attempt;
+        let s: number;
+        try {
+          s = await post(target, body, opts.timeoutMs ?? 10_000, opts.signal, opts.secret);
+        } catch (err) {
+          last = (err as NodeJS.ErrnoException).code ?? sanitizeServerText((err as Error).message);
+          throw new RetryableError(last);
+        }
+        if (s >= 200 && s < 300) return s;
+        last = `answered HTTP ${s}`;
+        throw refused(s) ? Object.assign(new Error(last), { final: true }) : new RetryableError(last, s === 429);
+      },
+      (err) => isRetryable(err),
+      opts.backoffMs,
+    );
+    return { kind: 'webhook', ok: true, detail: `POST ${where} answered ${status}` };
+  } catch {
+    /* reported below */
   }
-  return { kind: 'webhook', ok: false, detail: `webhook ${where} ${last} after ${attempts} attempt(s). Check the URL and that the receiver is up; the run itself is saved.` };
+  const attemptsMade = tries;
+  return { kind: 'webhook', ok: false, detail: `webhook ${where} ${last} after ${attemptsMade} attempt(s). Check the URL and that the receiver is up; the run itself is saved.` };
 }

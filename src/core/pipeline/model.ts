@@ -117,12 +117,6 @@ export const SECRET_FIELDS = ['secretKey', 'sessionToken', 'accountKey', 'sasTok
 
 export type StepKind = 'import' | 'action' | 'custom';
 
-export function stepKind(step: Step): StepKind {
-  if (isImportBlock(step.builtinTransformationBlock)) return 'import';
-  if (isActionBlock(step.builtinTransformationBlock)) return 'action';
-  return 'custom';
-}
-
 export function stepType(step: Step): string {
   return step.builtinTransformationBlock?.type ?? 'transformation-block';
 }

@@ -23,10 +23,6 @@ export function badRefs(value: string): string[] {
   return bad;
 }
 
-export function hasRef(value: string): boolean {
-  return value.includes('${');
-}
-
 /** Looks up a secret by name. The CLI uses the environment; the editor uses SecretStorage. */
 export type SecretLookup = (name: string) => Promise<string | undefined> | string | undefined;
 

@@ -10,6 +10,7 @@ import { resolveValue, type Resolver } from '../pipeline/refs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { emptyCounts, type Logger, type RunRecord, type StepResult } from '../types';
 import { writeZip, type ZipEntry } from '../util/zip';
+import { UNLABELED } from '../constants';
 
 export interface ActionContext {
   loaded: LoadedPipeline;
@@ -29,7 +30,7 @@ export function datasetSummary(state: SyncState): { total: number; byCategoryLab
   const info = buildInfoLabels(state.all());
   const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, validation: {}, testing: {} };
   for (const f of info.files) {
-    const l = f.label.type === 'label' ? f.label.label : '(unlabeled)';
+    const l = f.label.type === 'label' ? f.label.label : UNLABELED;
     byCategoryLabel[f.category][l] = (byCategoryLabel[f.category][l] ?? 0) + 1;
   }
   return { total: info.files.length, byCategoryLabel };

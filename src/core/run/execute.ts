@@ -11,7 +11,8 @@ import { checkDownloaded, HEAD_BYTES } from '../dataset/checklist';
 import { metaDir, type SyncState } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Counts, type Logger, type PlanItem, type ProgressEvent, type Source, type SourceObject, type StepPreview, type StepResult } from '../types';
-import { errorMessage, isRetryable, isThrottle, RetryableError } from '../util/errors';
+import { errorMessage, RetryableError } from '../util/errors';
+import { backoffMs, isRetryable, isThrottle } from '../util/retry';
 import { md5FromVersion, ownerId, UNLABELED, type PathClaims } from './plan';
 
 const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
@@ -311,8 +312,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
           limit = Math.max(1, Math.floor(limit / 2));
           successStreak = 0;
         }
-        const backoff = Math.min(8000, 100 * 2 ** attempt) * (0.5 + Math.random());
-        retryQueue.push({ it, attempt: attempt + 1, at: Date.now() + backoff });
+        retryQueue.push({ it, attempt: attempt + 1, at: Date.now() + backoffMs(attempt, isThrottle(err)) });
         logger.debug(`retry ${attempt + 1} for ${it.key}: ${errorMessage(err)}`);
         return;
       }

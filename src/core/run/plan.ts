@@ -10,7 +10,8 @@ import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Category, type PlanItem, type SourceObject, type StepPreview } from '../types';
 import { makeKeyFilter } from '../util/glob';
 
-export const UNLABELED = '(unlabeled)';
+export { UNLABELED } from '../constants';
+import { UNLABELED } from '../constants';
 
 /** Paths already taken in the dataset (folded form -> owner), shared by all steps of a run. */
 export class PathClaims {

@@ -1,119 +1,72 @@
 // Five-field cron (minute hour day-of-month month day-of-week), local time, with the usual
-// ranges, lists, steps and names. Enough to schedule runs and show "Next run …" in the editor.
+// ranges, lists, steps, names and @aliases. Parsing and the next-run search are croner's; this
+// module only insists on five fields and turns croner's errors into ones that name the field
+// and its allowed range.
+import { Cron as Croner, type CronOptions } from 'croner';
 
 export interface Cron {
-  minutes: Set<number>;
-  hours: Set<number>;
-  days: Set<number>;
-  months: Set<number>;
-  weekdays: Set<number>;
-  dayRestricted: boolean;
-  weekdayRestricted: boolean;
+  /** The expression as written (trimmed). */
+  readonly expression: string;
+  readonly schedule: Croner;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const ALIASES: Record<string, string> = {
-  '@hourly': '0 * * * *',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@weekly': '0 0 * * 0',
-  '@monthly': '0 0 1 * *',
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-};
+// 5-part: seconds are 0 and there is no year field. sloppyRanges keeps "5/10" (from 5, every 10)
+// valid, as in Vixie cron. Day-of-month and day-of-week both restricted match either (the OR of
+// classic cron), croner's default.
+const OPTIONS: CronOptions = { mode: '5-part', paused: true, sloppyRanges: true };
 
-function field(text: string, name: string, min: number, max: number, names?: string[], nameBase = 0): Set<number> {
-  const out = new Set<number>();
-  const value = (s: string): number => {
-    const lower = s.toLowerCase();
-    if (names) {
-      const i = names.indexOf(lower);
-      if (i >= 0) return i + nameBase;
+const FIELDS: { name: string; min: number; max: number; names?: string }[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: 'jan-dec' },
+  { name: 'day-of-week', min: 0, max: 7, names: 'sun-sat' },
+];
+
+const compile = (text: string): Croner => new Croner(text, OPTIONS);
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/^CronPattern:\s*/, '');
+
+/** Which field croner rejects, as a message naming the field and its range. */
+function explain(parts: string[], whole: unknown): string {
+  for (let i = 0; i < parts.length; i++) {
+    const alone = parts.map((p, j) => (j === i ? p : '*')).join(' ');
+    try {
+      compile(alone);
+      continue;
+    } catch (e) {
+      const f = FIELDS[i];
+      const range = `${f.min}-${f.max}`;
+      const outside = (parts[i].match(/\d+/g) ?? []).map(Number).find((n) => n < f.min || n > f.max);
+      if (outside !== undefined) return `${f.name} field: ${outside} is outside ${range}.`;
+      return `${f.name} field: "${parts[i]}" is not valid (${reason(e)}). Allowed: ${range}${f.names ? ` or names ${f.names}` : ''}, lists a,b, ranges a-b and steps */n.`;
     }
-    if (!/^\d+$/.test(s)) throw new Error(`${name} field: "${s}" is not a number${names ? ' or a name' : ''}.`);
-    const n = Number(s);
-    if (n < min || n > max) throw new Error(`${name} field: ${n} is outside ${min}-${max}.`);
-    return n;
-  };
-  for (const part of text.split(',')) {
-    const [range, stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`${name} field: step "${stepText}" must be a positive whole number.`);
-    let lo: number;
-    let hi: number;
-    if (range === '*') {
-      lo = min;
-      hi = max;
-    } else if (range.includes('-')) {
-      const [a, b] = range.split('-');
-      lo = value(a);
-      hi = value(b);
-      if (lo > hi) throw new Error(`${name} field: range ${range} runs backwards.`);
-    } else {
-      lo = value(range);
-      hi = stepText === undefined ? lo : max;
-    }
-    for (let v = lo; v <= hi; v += step) out.add(v);
   }
-  return out;
+  return `"${parts.join(' ')}" is not a valid cron expression: ${reason(whole)}.`;
 }
 
 export function parseCron(expr: string): Cron {
-  const text = ALIASES[expr.trim().toLowerCase()] ?? expr.trim();
-  const parts = text.split(/\s+/);
-  if (parts.length !== 5) throw new Error(`a cron expression has five fields (minute hour day-of-month month day-of-week), "${expr}" has ${parts.length}. Example: "0 3 * * *" is every day at 03:00.`);
-  const weekdays = field(parts[4], 'day-of-week', 0, 7, DAYS);
-  if (weekdays.has(7)) {
-    weekdays.delete(7);
-    weekdays.add(0);
+  const text = expr.trim();
+  if (text.startsWith('@')) {
+    try {
+      return { expression: text, schedule: compile(text.toLowerCase()) };
+    } catch {
+      throw new Error(`unknown cron alias "${text}": use @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually, or five fields.`);
+    }
   }
-  return {
-    minutes: field(parts[0], 'minute', 0, 59),
-    hours: field(parts[1], 'hour', 0, 23),
-    days: field(parts[2], 'day-of-month', 1, 31),
-    months: field(parts[3], 'month', 1, 12, MONTHS, 1),
-    weekdays,
-    dayRestricted: parts[2] !== '*',
-    weekdayRestricted: parts[4] !== '*',
-  };
+  const parts = text.split(/\s+/).filter(Boolean);
+  if (parts.length !== 5) throw new Error(`a cron expression has five fields (minute hour day-of-month month day-of-week), "${expr}" has ${parts.length}. Example: "0 3 * * *" is every day at 03:00.`);
+  try {
+    return { expression: text, schedule: compile(parts.join(' ')) };
+  } catch (e) {
+    throw new Error(explain(parts, e));
+  }
 }
 
-function dayMatches(c: Cron, d: Date): boolean {
-  const dom = c.days.has(d.getDate());
-  const dow = c.weekdays.has(d.getDay());
-  if (c.dayRestricted && c.weekdayRestricted) return dom || dow;
-  if (c.dayRestricted) return dom;
-  if (c.weekdayRestricted) return dow;
-  return true;
-}
+const HORIZON_MS = 5 * 366 * 86_400_000;
 
 /** The first matching minute strictly after `from`, or undefined within ~5 years. */
 export function nextCronRun(c: Cron, from: Date): Date | undefined {
-  const d = new Date(from.getTime());
-  d.setSeconds(0, 0);
-  d.setMinutes(d.getMinutes() + 1);
-  const limit = from.getTime() + 5 * 366 * 86_400_000;
-  while (d.getTime() < limit) {
-    if (!c.months.has(d.getMonth() + 1)) {
-      d.setMonth(d.getMonth() + 1, 1);
-      d.setHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!dayMatches(c, d)) {
-      d.setDate(d.getDate() + 1);
-      d.setHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!c.hours.has(d.getHours())) {
-      d.setHours(d.getHours() + 1, 0, 0, 0);
-      continue;
-    }
-    if (!c.minutes.has(d.getMinutes())) {
-      d.setMinutes(d.getMinutes() + 1, 0, 0);
-      continue;
-    }
-    return d;
-  }
-  return undefined;
+  const next = c.schedule.nextRun(from);
+  if (!next || next.getTime() - from.getTime() >= HORIZON_MS) return undefined;
+  return next;
 }

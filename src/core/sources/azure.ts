@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { AzureBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { withRetries, RetryableError, sanitizeServerText, UserError } from '../util/errors';
+import { withRetries, RetryableError, RETRYABLE_NETWORK_CODES, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
 import { parseBucketPath } from './location';
@@ -40,7 +40,6 @@ export class AzureError extends Error {
   }
 }
 
-const NETWORK_RETRY = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR']);
 const THROTTLE_CODES = new Set(['ServerBusy', 'TooManyRequests', 'OperationTimedOut']);
 
 function parts(err: unknown): { status?: number; code?: string; message: string } {
@@ -57,7 +56,7 @@ export function azureError(err: unknown, what: string): Error {
   const code = p.code ?? (p.status ? `HTTP${p.status}` : 'Error');
   const text = `${what}: ${p.message}${p.status ? ` [HTTP ${p.status} ${code}]` : ` (${code})`}`;
   if (p.status === 429 || p.status === 503 || THROTTLE_CODES.has(code)) return new RetryableError(`${text}; slowing down`, true, code);
-  if ((p.status && (p.status >= 500 || p.status === 408)) || (!p.status && NETWORK_RETRY.has(code))) return new RetryableError(text, false, code);
+  if ((p.status && (p.status >= 500 || p.status === 408)) || (!p.status && RETRYABLE_NETWORK_CODES.has(code))) return new RetryableError(text, false, code);
   return new AzureError(text, code, p.status);
 }
 

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { GcsBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
 import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { withRetries, errorMessage, RetryableError, sanitizeServerText, UserError } from '../util/errors';
+import { withRetries, errorMessage, RetryableError, RETRYABLE_NETWORK_CODES, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
 import { parseBucketPath, type BucketPath } from './location';
@@ -35,7 +35,6 @@ export class GcsError extends Error {
   }
 }
 
-const NETWORK_RETRY = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
 const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'slowDown']);
 
 /** GCS's own status, reason and message from an SDK error (stream errors carry the raw JSON body as message). */
@@ -74,7 +73,7 @@ export function gcsError(err: unknown, what: string): Error {
   if (err instanceof RetryableError || err instanceof GcsError || (err as Error)?.name === 'AbortError') return err as Error;
   const p = parts(err);
   if (p.net === 'CONTENT_DOWNLOAD_MISMATCH') return new RetryableError(`${what}: the content did not match GCS's checksum`, false, p.net);
-  if (p.net && NETWORK_RETRY.has(p.net)) return new RetryableError(`${what}: ${p.message} (${p.net})`, false, p.net);
+  if (p.net && RETRYABLE_NETWORK_CODES.has(p.net)) return new RetryableError(`${what}: ${p.message} (${p.net})`, false, p.net);
   const code = p.reason ?? p.net ?? (p.status ? `HTTP${p.status}` : 'Error');
   const text = `${what}: ${p.message}${p.status ? ` [HTTP ${p.status}${p.reason ? ` ${p.reason}` : ''}]` : ''}`;
   if (p.status === 429 || p.status === 503 || (p.reason && THROTTLE_REASONS.has(p.reason))) return new RetryableError(`${text}; slowing down`, true, code);

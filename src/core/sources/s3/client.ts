@@ -219,13 +219,6 @@ export class S3Client {
     return res.body;
   }
 
-  async headBucket(signal?: AbortSignal): Promise<RawResponse> {
-    this.counts.head++;
-    const res = await this.send('HEAD', undefined, {}, {}, `checking bucket ${this.loc.bucket}`, signal);
-    res.body.resume();
-    return res;
-  }
-
   close(): void {
     this.agent.destroy();
   }

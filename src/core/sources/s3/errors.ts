@@ -33,7 +33,6 @@ export const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-export const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
 
 export interface HttpFailure {
   status: number;
