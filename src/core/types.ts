@@ -23,6 +23,11 @@ export interface SourceObject {
   unreadable?: string;
   /** Set by a source for an entry it imports with a change the user must hear about (an escaped name). */
   note?: string;
+  /**
+   * The content's MD5 (hex), when the store declares it: S3's ETag of a single-part upload, GCS's
+   * md5Hash, Azure's Content-MD5. Downloads are checked against it and duplicates found by it.
+   */
+  md5?: string;
 }
 
 export interface VerifyFile {

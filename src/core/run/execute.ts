@@ -13,7 +13,7 @@ import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Counts, type Logger, type PlanItem, type ProgressEvent, type Source, type SourceObject, type StepPreview, type StepResult } from '../types';
 import { errorMessage, RetryableError } from '../util/errors';
 import { backoffMs, isRetryable, isThrottle } from '../util/retry';
-import { md5FromVersion, ownerId, UNLABELED, type PathClaims } from './plan';
+import { ownerId, UNLABELED, type PathClaims } from './plan';
 
 const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 /** Bodies up to this size are written with synchronous calls: for small files the thread pool's
@@ -114,10 +114,10 @@ async function fetchToTemp(source: Source, obj: SourceObject, tmpBase: string, s
     throw err;
   }
   const hash = md5.digest('hex');
-  const expected = md5FromVersion(obj.version);
-  if (expected && expected !== hash && !obj.version.includes('-')) {
+  const expected = obj.md5;
+  if (expected && expected !== hash) {
     await fs.promises.rm(tmp, { force: true });
-    throw new RetryableError(`content does not match its ETag (got md5 ${hash})`);
+    throw new RetryableError(`content does not match the MD5 the store declares (got ${hash}, expected ${expected})`);
   }
   return { tmp, hash, size, head };
 }
@@ -258,7 +258,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
           counts.duplicate++;
           bump(byCategoryLabel, it, 'duplicate');
           const obj = o.objects.get(it.key);
-          if (obj) state.set({ source: source.id, key: it.key, version: obj.version, size: obj.size, hash: md5FromVersion(obj.version), path: null, label: it.label, category: it.category, status: 'duplicate', reason: it.reason, syncedAt: now() });
+          if (obj) state.set({ source: source.id, key: it.key, version: obj.version, size: obj.size, hash: obj.md5, path: null, label: it.label, category: it.category, status: 'duplicate', reason: it.reason, syncedAt: now() });
         } else if (it.status === 'unchanged') {
           counts.unchanged++;
           bump(byCategoryLabel, it, 'unchanged');

@@ -51,10 +51,6 @@ export class PathClaims {
 export const ownerId = (source: string, key: string) => `${source}\u0000${key}`;
 
 /** S3's ETag of a single-part upload is the MD5 of the content; multipart ETags (`…-N`) are opaque. */
-export function md5FromVersion(version: string): string | undefined {
-  const v = version.replace(/"/g, '').toLowerCase();
-  return /^[0-9a-f]{32}$/.test(v) ? v : undefined;
-}
 
 /** Edge Impulse's own files in a source: they describe samples and are never samples themselves. */
 export function isEdgeImpulseMetaFile(rel: string): boolean {
@@ -306,7 +302,7 @@ function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaim
       if (prev) item.reason = 'the object changed since the last sync';
     }
     if (item.action === 'download' && !block.allowDuplicates) {
-      const md5 = md5FromVersion(obj.version);
+      const md5 = obj.md5;
       const dupOf = md5 ? hashes.get(md5) : undefined;
       if (md5 && dupOf && dupOf !== item.path) {
         claims.release(item.path!, ownerId(sourceId, obj.key));

@@ -144,7 +144,8 @@ export class AzureSource implements Source {
         if (!b.name.startsWith(prefix)) continue;
         // Hierarchical-namespace accounts list folders as blobs; they are not samples.
         if ((b.properties as { resourceType?: string }).resourceType === 'directory') continue;
-        yield { key: b.name, rel: b.name.slice(prefix.length), size: b.properties.contentLength ?? 0, version: b.properties.etag ?? '', lastModified: b.properties.lastModified?.toISOString() };
+        const md5 = b.properties.contentMD5?.length === 16 ? Buffer.from(b.properties.contentMD5).toString('hex') : undefined;
+        yield { key: b.name, rel: b.name.slice(prefix.length), size: b.properties.contentLength ?? 0, version: b.properties.etag ?? '', lastModified: b.properties.lastModified?.toISOString(), md5 };
       }
       const next = page.continuationToken || undefined;
       if (!next) return;

@@ -15,7 +15,7 @@ import { parseBucketPath, type BucketPath } from './location';
 export const GCS_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
 const LIST_ATTEMPTS = 5;
-const LIST_FIELDS = 'items(name,size,generation,updated,contentEncoding),nextPageToken';
+const LIST_FIELDS = 'items(name,size,generation,updated,contentEncoding,md5Hash),nextPageToken';
 
 export type GcsPath = BucketPath;
 
@@ -98,6 +98,8 @@ interface ListedItem {
   generation?: string;
   updated?: string;
   contentEncoding?: string;
+  /** Base64 MD5 of the stored bytes; absent for composite objects. */
+  md5Hash?: string;
 }
 
 interface ListPage {
@@ -193,7 +195,9 @@ export class GcsSource implements Source {
         if (!it.name.startsWith(prefix)) continue;
         if (it.contentEncoding === 'gzip') this.gzipStored.add(it.name);
         else this.gzipStored.delete(it.name);
-        yield { key: it.name, rel: it.name.slice(prefix.length), size: Number(it.size ?? 0), version: it.generation ?? '', lastModified: it.updated };
+        // The stored bytes' MD5; a gzip-stored object arrives decompressed, so it has none to check.
+        const md5 = it.md5Hash && it.contentEncoding !== 'gzip' ? Buffer.from(it.md5Hash, 'base64').toString('hex') : undefined;
+        yield { key: it.name, rel: it.name.slice(prefix.length), size: Number(it.size ?? 0), version: it.generation ?? '', lastModified: it.updated, md5: md5?.length === 32 ? md5 : undefined };
       }
       if (!page.nextPageToken) return;
       if (page.nextPageToken === pageToken) throw new Error(`listing ${this.url()}: the server repeated a page token; stopping to avoid an endless listing.`);

@@ -73,7 +73,7 @@ export class S3Source implements Source {
       lastKey = last;
       for (const o of page.objects) {
         if (!o.key.startsWith(prefix)) continue;
-        yield { key: o.key, rel: o.key.slice(prefix.length), size: o.size, version: o.etag, lastModified: o.lastModified };
+        yield { key: o.key, rel: o.key.slice(prefix.length), size: o.size, version: o.etag, lastModified: o.lastModified, md5: md5OfEtag(o.etag) };
       }
     }
   }
@@ -213,4 +213,10 @@ export async function createS3Source(block: S3Block, ctx: SourceContext): Promis
   const pageSize = Number(env.DSP_S3_PAGE_SIZE ?? process.env.DSP_S3_PAGE_SIZE) || undefined; // tests only
   const client = new S3Client({ endpoint, bucket: location.bucket, region, pathStyle: block.forcePathStyle ?? !!endpoint, requesterPays: !!block.requesterPays }, creds);
   return new S3Source(client, location, creds, pageSize, block.secretKey && /^\$\{/.test(block.secretKey) ? block.secretKey : undefined);
+}
+
+/** A single-part upload's ETag is the MD5 of its bytes (32 hex digits); a multipart ETag ("…-N") is not. */
+export function md5OfEtag(etag: string): string | undefined {
+  const v = etag.replace(/"/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(v) ? v : undefined;
 }
