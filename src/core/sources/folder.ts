@@ -1,8 +1,15 @@
 // folder-to-project: a local or mounted folder. Symlinks that lead outside it are not followed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FolderBlock } from '../pipeline/model';
 import type { Source, SourceObject, VerifyResult } from '../types';
+import type { SourceContext } from './index';
 import { decodeName } from '../util/names';
+
+/** folder-to-project: the folder, relative to the pipeline file; the dataset is never listed as a source. */
+export async function createFolderSource(block: FolderBlock, ctx: SourceContext): Promise<Source> {
+  return new FolderSource(path.resolve(ctx.baseDir, block.path), [ctx.datasetDir]);
+}
 
 export class FolderSource implements Source {
   readonly kind = 'folder';

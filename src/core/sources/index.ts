@@ -1,10 +1,8 @@
 // Which module serves which block type. Cloud SDKs load on first use, never at startup.
-import * as path from 'node:path';
-import type { ImportBlock } from '../pipeline/model';
+import type { AzureBlock, FolderBlock, GcsBlock, ImportBlock, S3Block } from '../pipeline/model';
 import type { Resolver } from '../pipeline/refs';
 import type { Logger, Source } from '../types';
 import { UserError } from '../util/errors';
-import { FolderSource } from './folder';
 
 export interface SourceContext {
   /** The pipeline file's folder: relative paths start here. */
@@ -16,23 +14,21 @@ export interface SourceContext {
   step: string;
 }
 
+type Factory = (block: ImportBlock, ctx: SourceContext) => Promise<Source>;
+
+/**
+ * One line per storage kind: its block type and the module that makes its Source. A fifth kind is
+ * a folder of its own and a line here. Modules load on first use (the cloud SDKs are large).
+ */
+const REGISTRY: Record<ImportBlock['type'], Factory> = {
+  'folder-to-project': async (b, ctx) => (await import('./folder')).createFolderSource(b as FolderBlock, ctx),
+  's3-to-project': async (b, ctx) => (await import('./s3')).createS3Source(b as S3Block, ctx),
+  'gcs-to-project': async (b, ctx) => (await import('./gcs')).createGcsSource(b as GcsBlock, ctx),
+  'azure-to-project': async (b, ctx) => (await import('./azure')).createAzureSource(b as AzureBlock, ctx),
+};
+
 export async function createSource(block: ImportBlock, ctx: SourceContext): Promise<Source> {
-  switch (block.type) {
-    case 'folder-to-project':
-      return new FolderSource(path.resolve(ctx.baseDir, block.path), [ctx.datasetDir]);
-    case 's3-to-project': {
-      const { createS3Source } = await import('./s3');
-      return createS3Source(block, ctx);
-    }
-    case 'gcs-to-project': {
-      const { createGcsSource } = await import('./gcs');
-      return createGcsSource(block, ctx);
-    }
-    case 'azure-to-project': {
-      const { createAzureSource } = await import('./azure');
-      return createAzureSource(block, ctx);
-    }
-    default:
-      throw new UserError(`Unknown import block type "${(block as { type: string }).type}".`);
-  }
+  const make = REGISTRY[block.type];
+  if (!make) throw new UserError(`Unknown import block type "${(block as { type: string }).type}".`);
+  return make(block, ctx);
 }

@@ -2,15 +2,15 @@
 // GCS's XML API with HMAC keys). Listing and downloads go through a small SigV4 client over
 // node:http(s) (src/core/sources/s3/client.ts); the AWS SDK loads only to find ambient credentials.
 // Importing this module loads no SDK.
-import type { S3Block } from '../pipeline/model';
-import { resolveValue } from '../pipeline/refs';
-import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
-import { errorMessage, UserError } from '../util/errors';
-import type { SourceContext } from './index';
-import { S3Client, type RequestCounts } from './s3/client';
-import { chooseCredentials, type CredentialChoice } from './s3/credentials';
-import { S3Error, TLS_CODES } from './s3/errors';
-import { parseBucketPath, type BucketPath } from './location';
+import type { S3Block } from '../../pipeline/model';
+import { resolveValue } from '../../pipeline/refs';
+import type { Source, SourceObject, VerifyFile, VerifyResult } from '../../types';
+import { errorMessage, UserError } from '../../util/errors';
+import type { SourceContext } from '../index';
+import { S3Client, type RequestCounts } from './client';
+import { chooseCredentials, type CredentialChoice } from './credentials';
+import { S3Error, TLS_CODES } from './errors';
+import { parseBucketPath, type BucketPath } from '../location';
 
 /** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
 export const S3_DEFAULT_CONCURRENCY = 64;
