@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 import { findPipelineFiles, generateApiKey, pipelineId, startApiServer } from '../core/api/server';
 import {
   DatasetLockedError,
@@ -82,35 +83,81 @@ interface Args {
 
 export class UsageError extends Error {}
 
+const OPTIONS = {
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  step: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  limit: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'no-schedule': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
 export function parseArgs(argv: string[]): Args {
   const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true };
+  // Not strict: node's own messages for unknown options and missing values are replaced by ours
+  // below, token by token in command-line order, so the first problem is the one reported.
+  const { tokens } = nodeParseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const x = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${x} needs a value`);
-      return v;
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positional.push(t.value);
+      continue;
+    }
+    if (t.kind !== 'option') continue; // '--' ends the options; what follows is positional
+    const spelled = t.inlineValue ? `${t.rawName}=${t.value}` : t.rawName;
+    if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${spelled}`);
+    const type = OPTIONS[t.name as keyof typeof OPTIONS].type;
+    if (type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
+    const value = (): string => {
+      if (t.value === undefined) throw new UsageError(`${t.rawName} needs a value`);
+      return t.value;
     };
-    if (x === '--json') a.json = true;
-    else if (x === '--dry-run') a.dryRun = true;
-    else if (x === '--quiet' || x === '-q') a.quiet = true;
-    else if (x === '--verbose' || x === '-v') a.verbose = true;
-    else if (x === '--step') a.steps.push(value());
-    else if (x === '--concurrency') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1 || n > 512) throw new UsageError('--concurrency takes a whole number from 1 to 512');
-      a.concurrency = n;
-    } else if (x === '--limit') a.limit = Number(value());
-    else if (x === '--port') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError('--port takes a port number');
-      a.port = n;
-    } else if (x === '--host') a.host = value();
-    else if (x === '--no-schedule') a.schedule = false;
-    else if (x === '--help' || x === '-h') a.command = 'help';
-    else if (x.startsWith('-')) throw new UsageError(`unknown option ${x}`);
-    else positional.push(x);
+    switch (t.name as keyof typeof OPTIONS) {
+      case 'json':
+        a.json = true;
+        break;
+      case 'dry-run':
+        a.dryRun = true;
+        break;
+      case 'quiet':
+        a.quiet = true;
+        break;
+      case 'verbose':
+        a.verbose = true;
+        break;
+      case 'step':
+        a.steps.push(value());
+        break;
+      case 'concurrency': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 512) throw new UsageError('--concurrency takes a whole number from 1 to 512');
+        a.concurrency = n;
+        break;
+      }
+      case 'limit':
+        a.limit = Number(value());
+        break;
+      case 'port': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError('--port takes a port number');
+        a.port = n;
+        break;
+      }
+      case 'host':
+        a.host = value();
+        break;
+      case 'no-schedule':
+        a.schedule = false;
+        break;
+      case 'help':
+        a.command = 'help';
+        break;
+    }
   }
   a.command ??= positional[0];
   a.file = positional[1];

@@ -214,14 +214,17 @@ describe('contract 5: layout and collisions', () => {
     assert.notEqual(fitName(long, 'k2'), a);
   });
 
-  it('plan-time duplicates: two new objects with the same MD5 ETag', () => {
+  it('plan-time duplicates: two new objects with the same declared MD5', () => {
     const etag = '"0123456789abcdef0123456789abcdef"';
-    const p = plan([obj('cars/a.jpg', 5, etag), obj('cars/b.jpg', 5, etag), obj('dogs/c.jpg', 5, 'other')]);
+    const md5 = (o: SourceObject): SourceObject => ({ ...o, md5: '0123456789abcdef0123456789abcdef' });
+    const p = plan([md5(obj('cars/a.jpg', 5, etag)), md5(obj('cars/b.jpg', 5, etag)), obj('dogs/c.jpg', 5, 'other')]);
     const dup = p.items.filter((i) => i.status === 'duplicate');
     assert.equal(dup.length, 1);
     assert.match(dup[0].reason!, /same content as/);
     assert.equal(dup[0].action, 'skip');
-    const allowed = plan([obj('cars/a.jpg', 5, etag), obj('cars/b.jpg', 5, etag)], { allowDuplicates: true });
+    const allowed = plan([md5(obj('cars/a.jpg', 5, etag)), md5(obj('cars/b.jpg', 5, etag))], { allowDuplicates: true });
+    // A version that looks like an MD5 is not taken for one: only what the source declares counts.
+    assert.equal(plan([obj('cars/a.jpg', 5, etag), obj('cars/b.jpg', 5, etag)]).items.filter((i) => i.status === 'duplicate').length, 0);
     assert.equal(allowed.items.filter((i) => i.action === 'download').length, 2);
   });
 

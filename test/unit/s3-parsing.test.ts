@@ -151,7 +151,7 @@ describe('S3 path and credentials', () => {
   });
 
   it('importing the S3 source loads no AWS SDK module (cheap activation)', () => {
-    const mod = path.resolve(__dirname, '../../src/core/sources/s3.js');
+    const mod = path.resolve(__dirname, '../../src/core/sources/s3/index.js');
     const out = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(mod)}); require(${JSON.stringify(path.resolve(__dirname, '../../src/core/sources/index.js'))}); console.log(Object.keys(require.cache).filter((k) => k.includes('@aws-sdk') || k.includes('@smithy')).length)`], { encoding: 'utf8' });
     assert.equal(out.trim(), '0');
   });

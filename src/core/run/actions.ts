@@ -134,7 +134,7 @@ export async function runActionStep(step: Step, block: ActionBlock, ctx: ActionC
     const outDir = `${datasetDir}.deployments`;
     fs.mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `deployment-${block.buildBinaryModelType ?? 'int8'}-${ctx.run.id}.zip`);
-    writeZip(file, entries);
+    await writeZip(file, entries);
     messages.push(`deployment built: ${file}`);
   }
   for (const m of messages) logger.info(`[${step.name}] ${m}`);

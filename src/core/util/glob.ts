@@ -1,40 +1,29 @@
-// Globs for include/exclude: * (within a folder), ** (across folders), ?, {a,b}, [abc].
+// Globs for include/exclude: * (within a folder), ** (across folders), ?, {a,b}, [abc], [!abc].
+// Matching is picomatch's. Keys are '/'-separated on every platform; dot files match like any
+// other; a leading ! and ( ) | are plain characters (keys such as "photo (1).jpg" are common), as
+// is a backslash.
+import picomatch from 'picomatch';
+
+const OPTIONS: picomatch.PicomatchOptions = {
+  dot: true, // * and ** match names starting with a dot
+  windows: false, // '/' is the only separator, also on Windows
+  posix: true, // [!abc] negates, [[:digit:]] classes
+  literalBrackets: false, // [abc] is a class, never the literal text "[abc]"
+  strictSlashes: true, // *.jpg does not match "a.jpg/"
+  nonegate: true, // a leading ! is a character, not "everything but"
+  noextglob: true, // +(a) @(a) !(a) are characters
+  debug: true, // an unbalanced glob throws instead of silently matching nothing
+};
+
+/** Globs have no groups or alternation of their own: ( ) | and \ stand for themselves. */
+const literal = (glob: string): string => glob.replace(/[\\()|]/g, '\\$&');
 
 export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let i = 0;
-  let braces = 0;
-  while (i < glob.length) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 3 : 2;
-        continue;
-      }
-      re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      braces++;
-      re += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (c === ',' && braces > 0) re += '|';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end > i + 1) {
-        const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        re += '[' + (body[0] === '!' ? '^' + body.slice(1) : body) + ']';
-        i = end + 1;
-        continue;
-      }
-      re += '\\[';
-    } else re += c.replace(/[.+^$()|\\\]}]/g, '\\$&');
-    i++;
+  try {
+    return picomatch.makeRe(literal(glob), OPTIONS);
+  } catch (e) {
+    throw new Error(`glob "${glob}" is not valid: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return new RegExp('^' + re + '$', 'u');
 }
 
 export type KeyFilter = (rel: string) => string | undefined;

@@ -1,70 +1,40 @@
-// A small zip writer (deflate, no zip64) for deployment archives; enough for model files and manifests.
+// Zip archives for deployments (model files and manifests), written by yazl: deflate, UTF-8
+// names, and zip64 records added by itself when an entry or the archive passes 4 GiB or there are
+// more than 65,535 entries.
 import * as fs from 'node:fs';
-import { deflateRawSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import bufferCrc32 from 'buffer-crc32';
+import { ZipFile } from 'yazl';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** CRC-32 (IEEE), as zip and PNG use it. */
 export function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return bufferCrc32.unsigned(buf);
 }
 
-export interface ZipEntry {
-  name: string;
-  data: Buffer;
-}
+/** An entry from memory (`data`) or streamed from a file on disk (`file`, for big models). */
+export type ZipEntry = { name: string; data: Buffer } | { name: string; file: string };
 
-export function writeZip(file: string, entries: ZipEntry[]): void {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
+/**
+ * Writes `entries` to `file`. The archive is built under a temporary name and renamed into place,
+ * so `file` is either absent or complete.
+ */
+export async function writeZip(file: string, entries: ZipEntry[]): Promise<void> {
+  const zip = new ZipFile();
+  const out = zip.outputStream as Readable;
+  // yazl reports a failed read (say, a model file that vanished) on the ZipFile itself.
+  zip.on('error', (err: Error) => out.destroy(err));
   for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const deflated = deflateRawSync(e.data);
-    const useDeflate = deflated.length < e.data.length;
-    const body = useDeflate ? deflated : e.data;
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(useDeflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    parts.push(local, name, body);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(20, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0x0800, 8);
-    cd.writeUInt16LE(useDeflate ? 8 : 0, 10);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(e.data.length, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE(offset, 42);
-    central.push(cd, name);
-    offset += local.length + name.length + body.length;
+    if ('file' in e) zip.addFile(e.file, e.name);
+    else zip.addBuffer(e.data, e.name);
   }
-  const cdBuf = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cdBuf.length, 12);
-  end.writeUInt32LE(offset, 16);
+  zip.end();
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, Buffer.concat([...parts, cdBuf, end]));
-  fs.renameSync(tmp, file);
+  try {
+    await pipeline(out, fs.createWriteStream(tmp));
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
 }
