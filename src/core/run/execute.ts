@@ -424,10 +424,17 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
         }
         if (!job) break;
         active++;
-        handle(job.it, job.attempt).finally(() => {
-          active--;
-          pump();
-        });
+        const it = job.it;
+        void handle(it, job.attempt)
+          .catch((err: unknown) => {
+            // handle() records what it expects; anything else still fails this sample, never the process.
+            problem(it.key, `failed: ${errorMessage(err)}`);
+            errors.push(`${it.key}: ${errorMessage(err)}`);
+          })
+          .finally(() => {
+            active--;
+            pump();
+          });
       }
       if (active === 0 && next >= queue.length) {
         if (!retryQueue.length) return resolve();
