@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(svc);
   const reports = new RunReportProvider();
   const deps: Deps = { svc, previews: new PreviewPanels(context, svc), reports };
-  context.subscriptions.push(registerPreviewSerializer(deps.previews));
+  context.subscriptions.push(deps.previews, registerPreviewSerializer(deps.previews));
 
   registerDiagnostics(context, svc);
   registerCompletion(context);
@@ -88,18 +88,25 @@ export function activate(context: vscode.ExtensionContext): void {
     refreshPipelines();
     refreshRuns();
   };
+  // Run records changed on disk (the CLI, another window, our own runs): the store reads them again
+  // (async) and the views refresh when it has.
+  const reloadRuns = debounced(() => svc.runs.reload().catch((err) => svc.log.warn(`Run history: ${String(err)}`)), 150);
   const pipelineWatcher = vscode.workspace.createFileSystemWatcher(PIPELINE_GLOB);
   // Run records written by the CLI (or another window) show up too.
   const runWatcher = vscode.workspace.createFileSystemWatcher('**/.dsp/runs/*.json');
   context.subscriptions.push(
     refreshPipelines,
     refreshRuns,
+    reloadRuns,
     refreshSchedules,
     schedules,
     vscode.workspace.registerTextDocumentContentProvider(RUN_REPORT_SCHEME, reports),
     vscode.window.registerTreeDataProvider('dataPipelines.pipelines', pipelines),
     vscode.window.registerTreeDataProvider('dataPipelines.runs', runs),
-    vscode.commands.registerCommand('dataPipelines.refresh', refreshAll),
+    vscode.commands.registerCommand('dataPipelines.refresh', () => {
+      reloadRuns();
+      refreshAll();
+    }),
     pipelineWatcher,
     pipelineWatcher.onDidCreate(refreshAll),
     pipelineWatcher.onDidDelete(refreshAll),
@@ -108,8 +115,10 @@ export function activate(context: vscode.ExtensionContext): void {
     pipelineWatcher.onDidDelete(refreshSchedules),
     pipelineWatcher.onDidChange(refreshSchedules),
     runWatcher,
-    runWatcher.onDidCreate(refreshAll),
-    runWatcher.onDidChange(refreshAll),
+    runWatcher.onDidCreate(reloadRuns),
+    runWatcher.onDidChange(reloadRuns),
+    runWatcher.onDidDelete(reloadRuns),
+    svc.runs.onDidChange(refreshAll),
     vscode.workspace.onDidSaveTextDocument((d) => d.uri.path.endsWith('.pipeline.json') && refreshAll()),
     svc.onDidChangeRuns.event(() => {
       refreshAll();

@@ -46,7 +46,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
     return undefined;
   }
   const controller = new AbortController();
-  const active: ActiveRun = { file, controller, steps: req.steps };
+  const active: ActiveRun = { file, datasetDir: loaded.datasetDir, controller, steps: req.steps };
   svc.activeRuns.set(file, active);
   svc.onDidChangeRuns.fire();
   const what = req.steps?.length ? `step "${req.steps.join('", "')}" of ${loaded.pipeline.name}` : loaded.pipeline.name;
@@ -75,6 +75,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
           notify: { smtp: await svc.smtp() },
           onStart: (r) => {
             active.run = r;
+            svc.runs.update(loaded.datasetDir, r);
             svc.onDidChangeRuns.fire();
           },
           onProgress: (e) => {
@@ -84,10 +85,12 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
           },
         });
         report.flush();
+        svc.runs.update(loaded.datasetDir, result);
         return result;
       },
     );
   } catch (err) {
+    if (active.run) void svc.runs.settle(loaded.datasetDir, active.run.id);
     const locked = err instanceof c.DatasetLockedError;
     if (locked && req.quiet) {
       svc.log.warn(`Scheduled run skipped: ${errorText(err)}`);

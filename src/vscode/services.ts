@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { core } from './core';
 import type { Logger, Resolver, RunRecord, SmtpConfig } from '../core';
+import { RunStore } from './runStore';
 
 export const PIPELINE_GLOB = '**/*.pipeline.json';
 export const PIPELINE_SELECTOR: vscode.DocumentSelector = [{ language: 'json', pattern: PIPELINE_GLOB }];
@@ -15,6 +16,8 @@ export function isPipelineUri(uri: vscode.Uri | undefined): uri is vscode.Uri {
 
 export interface ActiveRun {
   file: string;
+  /** Where its record goes (the run store files it there). */
+  datasetDir: string;
   controller: AbortController;
   run?: RunRecord;
   steps?: string[];
@@ -27,11 +30,13 @@ export class Services implements vscode.Disposable {
   /** A secret was stored or cleared. */
   readonly onDidChangeSecrets = new vscode.EventEmitter<void>();
   readonly activeRuns = new Map<string, ActiveRun>();
+  /** Run history for the views, in memory (fed by the runner, reloaded when records change on disk). */
+  readonly runs = new RunStore();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Data Pipelines', { log: true });
-    this.disposables.push(this.log, this.onDidChangeRuns, this.onDidChangeSecrets);
+    this.disposables.push(this.log, this.onDidChangeRuns, this.onDidChangeSecrets, this.runs);
     this.disposables.push(context.secrets.onDidChange(() => this.onDidChangeSecrets.fire()));
   }
 

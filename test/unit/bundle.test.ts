@@ -1,5 +1,6 @@
 // The shipped bundles load: the CLI, the engine, and each on-demand vendor bundle (SDKs whose ESM
-// needs import.meta.url must still load as CommonJS).
+// needs import.meta.url must still load as CommonJS). The extension bundle holds the editor glue
+// only: the engine comes from dist/core.js, loaded on first use (src/vscode/core.ts).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,5 +33,20 @@ describe('bundles', function () {
     for (const v of ['azure-storage-blob', 'google-cloud-storage', 'aws-sdk-credential-providers', 'nodemailer']) assert.ok(cli.includes(`import("./vendor/${v}.js")`), `cli.js loads ${v} on demand`);
     const core = spawnSync(process.execPath, ['-e', `const c = require(${JSON.stringify(path.join(DIST, 'core.js'))}); process.exit(typeof c.runPipeline === 'function' ? 0 : 3);`]);
     assert.equal(core.status, 0);
+  });
+
+  it('the extension bundle carries no core module: the engine loads from dist/core.js on first use', () => {
+    // Written by esbuild.mjs from the extension build's metafile.
+    const meta = JSON.parse(fs.readFileSync(path.join(DIST, 'extension.meta.json'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>;
+    };
+    const out = meta.outputs['dist/extension.js'];
+    assert.ok(out, `no dist/extension.js in the metafile: ${Object.keys(meta.outputs).join(', ')}`);
+    const inputs = [...new Set([...Object.keys(meta.inputs), ...Object.keys(out.inputs)])].map((i) => i.replace(/\\/g, '/'));
+    assert.ok(inputs.includes('src/vscode/extension.ts'), 'the metafile is the extension build\'s');
+    const fromCore = inputs.filter((i) => i.startsWith('src/core/') || i.includes('/src/core/'));
+    assert.deepEqual(fromCore, [], `core modules bundled into dist/extension.js (import them through src/vscode/core.ts): ${fromCore.join(', ')}`);
+    assert.ok(out.imports.some((i) => i.path === './core.js' && i.kind === 'dynamic-import' && i.external), 'dist/extension.js loads ./core.js with import()');
   });
 });

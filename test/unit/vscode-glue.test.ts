@@ -4,10 +4,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getLocation } from 'jsonc-parser';
-import { loadPipelineText } from '../../src/core';
-import { addStepEdits, applyTextEdits, datasetDirFromText, outlinePipeline, replaceEncryptedSecret, replaceValueWithSecretRef, suggestSecretName, validateSecretName } from '../../src/vscode/lib/pipelineDoc';
+import { datasetDirFor, IMPORT_TYPES, loadPipelineText, nextRunTime } from '../../src/core';
+import { formatBytes as coreFormatBytes } from '../../src/core/util/format';
+import { mayOpenFromPreview } from '../../src/vscode/lib/paths';
+import { readRuns } from '../../src/vscode/lib/runRecords';
+import { addStepEdits, applyTextEdits, outlinePipeline, replaceEncryptedSecret, replaceValueWithSecretRef, suggestSecretName, validateSecretName } from '../../src/vscode/lib/pipelineDoc';
 import { editorProblems, isJsonServiceProblem } from '../../src/vscode/lib/problems';
-import { countsSummary, describeNextRun, formatDuration, nextRun, runReportMarkdown, throttle } from '../../src/vscode/lib/runFormat';
+import { countsSummary, describeNextRun, formatBytes, formatDuration, nextRun, runReportMarkdown, throttle } from '../../src/vscode/lib/runFormat';
 import { blockTypeDoc, propertyDoc } from '../../src/vscode/lib/schemaDocs';
 import { BLOCK_SNIPPETS, completionSite, expandSnippet, stepSnippet } from '../../src/vscode/lib/snippets';
 import { emptyCounts, type RunRecord } from '../../src/core/types';
@@ -100,9 +103,19 @@ describe('vscode glue: pipeline outline and edits', () => {
     assert.ok(validateSecretName(''));
   });
 
-  it('finds the dataset folder', () => {
-    assert.equal(datasetDirFromText('/w/p.pipeline.json', '{"dataset": "data/x"}'), path.resolve('/w/data/x'));
-    assert.equal(datasetDirFromText('/w/p.pipeline.json', '{'), path.resolve('/w/dataset'));
+  it('finds the dataset folder the way the core does (top-level key only)', () => {
+    // The editor asks the core's datasetDirFor (through the loader); these are the cases its own copies got wrong or right.
+    assert.equal(datasetDirFor('/w/p.pipeline.json', '{"dataset": "data/x"}'), path.resolve('/w/data/x'));
+    assert.equal(datasetDirFor('/w/p.pipeline.json', '{'), path.resolve('/w/dataset'));
+    assert.equal(datasetDirFor('/w/p.pipeline.json', '{"steps": [{"dataset": "nested"}]}'), path.resolve('/w/dataset'));
+  });
+
+  it('knows every import block type the core knows', () => {
+    for (const type of IMPORT_TYPES) {
+      const o = outlinePipeline(JSON.stringify({ steps: [{ name: 'x', builtinTransformationBlock: { type, path: 'p' } }] }));
+      assert.equal(o?.steps[0].kind, 'import', type);
+    }
+    assert.equal(outlinePipeline(JSON.stringify({ steps: [{ name: 'x', builtinTransformationBlock: { type: 'project-action' } }] }))?.steps[0].kind, 'action');
   });
 });
 
@@ -206,13 +219,18 @@ describe('vscode glue: runs', () => {
 
   it('computes the next scheduled run', () => {
     const now = new Date(2025, 0, 1, 10, 7);
-    assert.equal(nextRun({ schedule: '0 3 * * *' }, undefined, now)?.getHours(), 3);
-    assert.equal(nextRun({ intervalStr: '15m' }, new Date(2025, 0, 1, 10, 0).toISOString(), now)?.getMinutes(), 15);
+    const c = { nextRunTime };
+    assert.equal(nextRun(c, { schedule: '0 3 * * *' }, undefined, now)?.getHours(), 3);
+    assert.equal(nextRun(c, { intervalStr: '15m' }, new Date(2025, 0, 1, 10, 0).toISOString(), now)?.getMinutes(), 15);
     // An interval whose last run is long past: the next slot after now.
-    const n = nextRun({ intervalStr: '1h' }, new Date(2024, 0, 1, 9, 30).toISOString(), now);
+    const n = nextRun(c, { intervalStr: '1h' }, new Date(2024, 0, 1, 9, 30).toISOString(), now);
     assert.ok(n && n.getTime() > now.getTime() && n.getTime() - now.getTime() <= 3_600_000);
-    assert.equal(nextRun({}, undefined, now), undefined);
-    assert.ok(describeNextRun({ intervalStr: '4h' }, undefined, now)?.startsWith('Next run '));
+    assert.equal(nextRun(c, {}, undefined, now), undefined);
+    assert.ok(describeNextRun(c, { intervalStr: '4h' }, undefined, now)?.startsWith('Next run '));
+  });
+
+  it('formats bytes as the core does', () => {
+    for (const n of [0, 1, 1023, 1024, 1536, 10 * 1024, 5 * 1024 ** 2, 3.2 * 1024 ** 3, 2 * 1024 ** 4, 5000 * 1024 ** 4]) assert.equal(formatBytes(n), coreFormatBytes(n), String(n));
   });
 
   it('throttles progress but always delivers the last value', () => {
@@ -225,5 +243,37 @@ describe('vscode glue: runs', () => {
     }
     th.flush();
     assert.deepEqual(seen, [0, 4, 8, 9]);
+  });
+});
+
+describe('vscode glue: run records and files the preview may open', () => {
+  it('reads the newest run records without blocking, skipping broken ones', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-runs-'));
+    const rec = (id: string) => ({ id, pipeline: 'P', pipelineFile: file, trigger: 'manual', startedAt: id, status: 'success', dryRun: false, steps: [], counts: emptyCounts() });
+    for (const id of ['20250101T000000Z-a', '20250102T000000Z-b', '20250103T000000Z-c']) fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(rec(id)));
+    fs.writeFileSync(path.join(dir, '20250104T000000Z-d.json'), '{"cut short');
+    fs.writeFileSync(path.join(dir, '20250105T000000Z-e.json.tmp-1'), '{}');
+    assert.deepEqual((await readRuns(dir, 50)).map((r) => r.id), ['20250103T000000Z-c', '20250102T000000Z-b', '20250101T000000Z-a']);
+    assert.deepEqual((await readRuns(dir, 2)).map((r) => r.id), ['20250103T000000Z-c']);
+    assert.deepEqual(await readRuns(path.join(dir, 'missing'), 50), []);
+  });
+
+  it('opens only files inside the dataset folder or the workspace', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-open-'));
+    const ws = path.join(root, 'ws');
+    const dataset = path.join(root, 'elsewhere', 'dataset');
+    fs.mkdirSync(path.join(ws, 'sub'), { recursive: true });
+    fs.mkdirSync(dataset, { recursive: true });
+    fs.writeFileSync(path.join(ws, 'sub', 'a.txt'), 'a');
+    fs.writeFileSync(path.join(dataset, 'b.jpg'), 'b');
+    fs.writeFileSync(path.join(root, 'secret.txt'), 's');
+    fs.symlinkSync(path.join(root, 'secret.txt'), path.join(ws, 'link.txt'));
+    const roots = [dataset, ws];
+    assert.equal(await mayOpenFromPreview(path.join(ws, 'sub', 'a.txt'), roots), true);
+    assert.equal(await mayOpenFromPreview(path.join(dataset, 'b.jpg'), roots), true);
+    assert.equal(await mayOpenFromPreview(path.join(root, 'secret.txt'), roots), false);
+    assert.equal(await mayOpenFromPreview(path.join(ws, '..', 'secret.txt'), roots), false);
+    assert.equal(await mayOpenFromPreview(path.join(ws, 'link.txt'), roots), false, 'a symlink out of the workspace');
+    assert.equal(await mayOpenFromPreview('/etc/passwd', roots), false);
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Deps } from '../deps';
-import { datasetDirFromText } from '../lib/pipelineDoc';
+import { core } from '../core';
 import { pickPipelineUri, pipelineText } from '../services';
 
 /** Open dataset folder: reveal it in the Explorer (or the OS when it is outside the workspace). */
@@ -10,7 +10,7 @@ export function registerOpenDataset(context: vscode.ExtensionContext, _deps: Dep
     vscode.commands.registerCommand('dataPipelines.openDataset', async (arg?: unknown) => {
       const uri = await pickPipelineUri(arg);
       if (!uri) return;
-      const dir = datasetDirFromText(uri.fsPath, await pipelineText(uri));
+      const dir = (await core()).datasetDirFor(uri.fsPath, await pipelineText(uri));
       if (!fs.existsSync(dir)) {
         void vscode.window.showInformationMessage(`No dataset yet at ${dir}: run the pipeline first.`, 'Run Pipeline').then((b) => b && vscode.commands.executeCommand('dataPipelines.runPipeline', uri));
         return;

@@ -1,27 +1,27 @@
-import * as fs from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../../core';
-import { listRuns } from '../../core/run/history';
+import { core } from '../core';
 import type { Deps } from '../deps';
-import { datasetDirFromText } from '../lib/pipelineDoc';
 import { formatTime } from '../lib/runFormat';
 import { pickPipelineUri, pipelineText } from '../services';
 import { runReportUri } from '../views/runReport';
 
 /** Show run report: a markdown report of one run (from the Runs view, a notification, or a pick). */
-export function registerShowRunReport(context: vscode.ExtensionContext, { reports }: Deps): void {
+export function registerShowRunReport(context: vscode.ExtensionContext, { reports, svc }: Deps): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('dataPipelines.showRunReport', async (arg?: unknown) => {
       let run = (arg as { run?: RunRecord } | undefined)?.run;
       let datasetDir: string | undefined;
+      const { datasetDirFor } = await core();
       if (run) {
-        const text = fs.existsSync(run.pipelineFile) ? fs.readFileSync(run.pipelineFile, 'utf8') : '';
-        datasetDir = datasetDirFromText(run.pipelineFile, text);
+        const text = await fs.readFile(run.pipelineFile, 'utf8').catch(() => '');
+        datasetDir = datasetDirFor(run.pipelineFile, text);
       } else {
         const uri = await pickPipelineUri(arg);
         if (!uri) return;
-        datasetDir = datasetDirFromText(uri.fsPath, await pipelineText(uri));
-        const runs = listRuns(datasetDir, 50);
+        datasetDir = datasetDirFor(uri.fsPath, await pipelineText(uri));
+        const runs = await svc.runs.runs(datasetDir);
         if (!runs.length) {
           void vscode.window.showInformationMessage('This pipeline has not run yet.');
           return;

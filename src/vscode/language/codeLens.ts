@@ -1,31 +1,17 @@
 // CodeLens: run, preview and next scheduled run on the pipeline; verify and preview on each import
 // step; run on each action step. Every lens is also a palette command and an editor-title action.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns } from '../../core/run/history';
 import { core } from '../core';
 import { outlinePipeline } from '../lib/pipelineDoc';
 import { describeNextRun } from '../lib/runFormat';
 import { PIPELINE_SELECTOR, type Services } from '../services';
-
-function datasetDir(file: string, text: string): string {
-  const m = /"dataset"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text);
-  let rel = 'dataset';
-  if (m) {
-    try {
-      rel = JSON.parse(`"${m[1]}"`) as string;
-    } catch {
-      /* keep the default */
-    }
-  }
-  return path.resolve(path.dirname(file), rel || 'dataset');
-}
 
 export function registerCodeLens(context: vscode.ExtensionContext, svc: Services): void {
   const changed = new vscode.EventEmitter<void>();
   context.subscriptions.push(
     changed,
     svc.onDidChangeRuns.event(() => changed.fire()),
+    svc.runs.onDidChange(() => changed.fire()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dataPipelines.codeLens.enabled') && changed.fire()),
     vscode.languages.registerCodeLensProvider(PIPELINE_SELECTOR, {
@@ -41,11 +27,13 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
         const restricted = trusted ? '' : ' (Restricted Mode)';
         const top = new vscode.Range(doc.positionAt(outline.offset), doc.positionAt(outline.offset));
         const lenses: vscode.CodeLens[] = [];
+        // The engine is loaded for diagnostics anyway.
+        const c = await core();
         if (running) {
           lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [uri] }));
         } else {
-          // The same check `validate` and the runner make (the engine is loaded for diagnostics anyway).
-          const errors = (await core()).loadPipelineText(text, uri.fsPath).problems.filter((p) => p.severity === 'error').length;
+          // The same check `validate` and the runner make.
+          const errors = c.loadPipelineText(text, uri.fsPath).problems.filter((p) => p.severity === 'error').length;
           const blocked = errors ? ` (${errors} error${errors === 1 ? '' : 's'})` : '';
           const tooltip = !trusted ? 'Runs are disabled until you trust this workspace' : errors ? 'Fix the errors first: running shows them' : 'Sync the dataset and run the post-sync actions';
           lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}${blocked}`, tooltip, command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));
@@ -54,11 +42,11 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
         if (outline.schedule !== undefined || outline.intervalStr !== undefined) {
           let last: string | undefined;
           try {
-            last = listRuns(datasetDir(uri.fsPath, text), 1)[0]?.startedAt;
+            last = (await svc.runs.runs(c.datasetDirFor(uri.fsPath, text), 1))[0]?.startedAt;
           } catch {
             last = undefined;
           }
-          const next = describeNextRun({ schedule: outline.schedule, intervalStr: outline.intervalStr }, last);
+          const next = describeNextRun(c, { schedule: outline.schedule, intervalStr: outline.intervalStr }, last);
           if (next) lenses.push(new vscode.CodeLens(top, { title: next, command: '' }));
         }
         for (const s of outline.steps) {

@@ -3,7 +3,7 @@
 // and when a schedule runs next.
 import { findNodeAtLocation, getLocation, parseTree } from 'jsonc-parser';
 import * as vscode from 'vscode';
-import { parseRef } from '../../core/pipeline/refs';
+import { core } from '../core';
 import { describeNextRun } from '../lib/runFormat';
 import { blockTypeDoc } from '../lib/schemaDocs';
 import { PIPELINE_SELECTOR, type Services } from '../services';
@@ -26,7 +26,8 @@ export function registerHover(context: vscode.ExtensionContext, svc: Services): 
           md.appendMarkdown(d);
           return new vscode.Hover(md, range);
         }
-        const ref = parseRef(value);
+        const c = await core();
+        const ref = c.parseRef(value);
         if (ref?.kind === 'secret') {
           const set = await svc.hasSecret(ref.name);
           md.isTrusted = { enabledCommands: ['dataPipelines.setSecret'] };
@@ -49,7 +50,7 @@ export function registerHover(context: vscode.ExtensionContext, svc: Services): 
           const tree = parseTree(text);
           const sched = tree && findNodeAtLocation(tree, ['schedule']);
           const interval = tree && findNodeAtLocation(tree, ['intervalStr']);
-          const d = describeNextRun({ schedule: sched?.value as string | undefined, intervalStr: interval?.value as string | undefined }, undefined);
+          const d = describeNextRun(c, { schedule: sched?.value as string | undefined, intervalStr: interval?.value as string | undefined }, undefined);
           if (!d) return undefined;
           md.appendText(`${d}.`);
           return new vscode.Hover(md, range);

@@ -2,8 +2,14 @@
 // parse tree (jsonc-parser), so CodeLens, quick fixes and the wizard edit the right bytes.
 // Pure: no `vscode` import, unit-tested in plain Node.
 import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser';
-import { dirname, resolve } from 'node:path';
-import { IMPORT_TYPES, type Step, type StepKind } from '../../core/pipeline/model';
+import type { ImportType, Step, StepKind } from '../../core/pipeline/model';
+
+/**
+ * The import block types. A type-checked copy of the core's IMPORT_TYPES (a type-only import keeps
+ * the engine out of the extension bundle): the compiler fails here when the core adds or drops one.
+ */
+const IMPORT_TYPE_SET: Record<ImportType, true> = { 's3-to-project': true, 'gcs-to-project': true, 'azure-to-project': true, 'folder-to-project': true };
+const isImportType = (type: string): type is ImportType => Object.prototype.hasOwnProperty.call(IMPORT_TYPE_SET, type);
 
 export interface StepLocation {
   index: number;
@@ -30,7 +36,7 @@ export interface PipelineOutline {
 
 function kindOf(step: Partial<Step>): { kind: StepKind; type: string } {
   const type = step.builtinTransformationBlock?.type;
-  if (typeof type === 'string' && (IMPORT_TYPES as readonly string[]).includes(type)) return { kind: 'import', type };
+  if (typeof type === 'string' && isImportType(type)) return { kind: 'import', type };
   if (type === 'project-action') return { kind: 'action', type };
   return { kind: 'custom', type: typeof type === 'string' ? type : 'transformation-block' };
 }
@@ -169,16 +175,4 @@ export function newPipelineText(name: string, steps: Step[]): string {
 
 export function applyTextEdits(text: string, edits: TextEdit[]): string {
   return applyEdits(text, edits);
-}
-
-/** The dataset folder a pipeline writes to: "dataset" beside the file unless the file says otherwise. */
-export function datasetDirFromText(file: string, text: string): string {
-  const base = dirname(file);
-  try {
-    const d = (JSON.parse(text) as { dataset?: unknown }).dataset;
-    if (typeof d === 'string' && d) return resolve(base, d);
-  } catch {
-    /* invalid JSON: the default folder */
-  }
-  return resolve(base, 'dataset');
 }

@@ -1,7 +1,11 @@
 // Words and numbers for runs: tree labels, durations, the run report. Pure, unit-tested.
-import { nextRunTime } from '../../core/schedule/scheduler';
-import { formatBytes } from '../../core/util/format';
+// Types only from the core: the scheduling functions take the loaded core (../core) as an argument,
+// so this file pulls no engine code into the extension bundle.
 import type { Counts, RunRecord, RunStatus, StepPreview, StepResult } from '../../core/types';
+import type { CoreModule } from '../core';
+
+/** What the schedule helpers need from the engine: `await core()` gives it. */
+export type Schedules = Pick<CoreModule, 'nextRunTime'>;
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -13,7 +17,21 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export { formatBytes };
+/**
+ * The same words as the core's util/format formatBytes (which the core index does not export yet;
+ * importing the module itself would bundle it into the extension). Keep the two alike.
+ */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = -1;
+  do {
+    v /= 1024;
+    u++;
+  } while (v >= 1024 && u < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
 
 /** "3 min ago", "yesterday"-free: short and relative to `now`. */
 export function formatAgo(iso: string, now = Date.now()): string {
@@ -63,12 +81,12 @@ export function statusIcon(status: RunStatus | StepResult['status']): { id: stri
 }
 
 /** The next scheduled run, as the scheduler computes it: cron wins over intervalStr. */
-export function nextRun(p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now: Date): Date | undefined {
-  return nextRunTime(p, lastStart ? new Date(lastStart) : undefined, now);
+export function nextRun(c: Schedules, p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now: Date): Date | undefined {
+  return c.nextRunTime(p, lastStart ? new Date(lastStart) : undefined, now);
 }
 
-export function describeNextRun(p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now = new Date()): string | undefined {
-  const next = nextRun(p, lastStart, now);
+export function describeNextRun(c: Schedules, p: { schedule?: string; intervalStr?: string }, lastStart: string | undefined, now = new Date()): string | undefined {
+  const next = nextRun(c, p, lastStart, now);
   if (!next) return undefined;
   const how = typeof p.schedule === 'string' ? `cron ${p.schedule}` : `every ${p.intervalStr?.trim()}`;
   return `Next run ${formatTime(next.toISOString())} (${how})`;

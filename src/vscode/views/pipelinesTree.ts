@@ -1,9 +1,10 @@
 // Pipelines view: each *.pipeline.json -> its steps -> for import steps, the source with its last
-// sync status and counts. Refreshed by events (file watcher, save, runs, secrets), never polled.
+// sync status and counts. Refreshed by events (file watcher, save, runs, secrets), never polled;
+// the run history comes from the run store (svc.runs), not from the disk.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, StepResult } from '../../core';
-import { listRuns } from '../../core/run/history';
+import { core } from '../core';
 import { outlinePipeline, type StepLocation } from '../lib/pipelineDoc';
 import { countsSummary, formatAgo, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
@@ -12,24 +13,6 @@ export type PipelineNode =
   | { kind: 'file'; uri: vscode.Uri; name: string; steps: StepLocation[]; datasetDir: string; error?: string }
   | { kind: 'step'; uri: vscode.Uri; step: StepLocation; datasetDir: string }
   | { kind: 'source'; uri: vscode.Uri; step: StepLocation; last?: { run: RunRecord; result: StepResult } };
-
-function datasetDirOf(file: string, text: string): string {
-  try {
-    const d = (JSON.parse(text) as { dataset?: unknown }).dataset;
-    if (typeof d === 'string' && d) return path.resolve(path.dirname(file), d);
-  } catch {
-    /* invalid JSON: the default folder */
-  }
-  return path.resolve(path.dirname(file), 'dataset');
-}
-
-export function lastStepResult(datasetDir: string, step: string): { run: RunRecord; result: StepResult } | undefined {
-  for (const run of listRuns(datasetDir, 50)) {
-    const result = run.steps.find((s) => s.name === step);
-    if (result) return { run, result };
-  }
-  return undefined;
-}
 
 export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
   private readonly changed = new vscode.EventEmitter<PipelineNode | undefined>();
@@ -46,11 +29,12 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
       const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
       files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
       const out: PipelineNode[] = [];
+      const { datasetDirFor } = await core();
       for (const uri of files) {
         try {
           const text = await pipelineText(uri);
           const outline = outlinePipeline(text);
-          out.push({ kind: 'file', uri, name: outline?.name ?? path.basename(uri.fsPath), steps: outline?.steps ?? [], datasetDir: datasetDirOf(uri.fsPath, text), error: outline ? undefined : 'not a JSON object' });
+          out.push({ kind: 'file', uri, name: outline?.name ?? path.basename(uri.fsPath), steps: outline?.steps ?? [], datasetDir: datasetDirFor(uri.fsPath, text), error: outline ? undefined : 'not a JSON object' });
         } catch (err) {
           this.svc.log.warn(`Pipelines view: cannot read ${uri.fsPath}: ${String(err)}`);
         }
@@ -58,7 +42,7 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
       return out;
     }
     if (node.kind === 'file') return node.steps.map((step) => ({ kind: 'step', uri: node.uri, step, datasetDir: node.datasetDir }));
-    if (node.kind === 'step' && node.step.kind === 'import') return [{ kind: 'source', uri: node.uri, step: node.step, last: lastStepResult(node.datasetDir, node.step.name) }];
+    if (node.kind === 'step' && node.step.kind === 'import') return [{ kind: 'source', uri: node.uri, step: node.step, last: await this.svc.runs.lastStepResult(node.datasetDir, node.step.name) }];
     return [];
   }
 

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { StepPreview } from '../../core';
 import { restorableSource, type HostToWebview, type PreviewData, type PreviewRow, type WebviewToHost } from '../../webview/protocol';
 import { core } from '../core';
+import { mayOpenFromPreview } from '../lib/paths';
 import { previewSummary } from '../lib/runFormat';
 import { errorText, pipelineText, type Services } from '../services';
 import { RESTRICTED_MESSAGE, requireTrust } from '../trust';
@@ -28,9 +29,10 @@ export function toPreviewData(title: string, file: string, previews: StepPreview
   };
 }
 
-class PreviewPanel {
+class PreviewPanel implements vscode.Disposable {
   private data: PreviewData | undefined;
   private controller: AbortController | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly svc: Services,
@@ -38,8 +40,16 @@ class PreviewPanel {
     readonly uri: vscode.Uri,
     private steps: string[] | undefined,
   ) {
-    panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m));
-    panel.onDidDispose(() => this.controller?.abort());
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** The panel closed (or the extension stops): stop the preview and drop the listeners. */
+  dispose(): void {
+    this.controller?.abort();
+    for (const d of this.disposables.splice(0)) d.dispose();
   }
 
   private post(m: HostToWebview): void {
@@ -60,8 +70,27 @@ class PreviewPanel {
         this.svc.log.show(true);
         break;
       case 'openFile':
-        void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.path));
+        void this.openFile(m.path);
         break;
+    }
+  }
+
+  /** Opens a file the page names, if it is in the dataset folder or the workspace; refuses others. */
+  private async openFile(requested: unknown): Promise<void> {
+    try {
+      if (typeof requested !== 'string' || !requested) throw new Error('no path');
+      const c = await core();
+      const datasetDir = c.datasetDirFor(this.uri.fsPath, await pipelineText(this.uri));
+      // A relative path is a destination in the dataset.
+      const file = path.resolve(datasetDir, requested);
+      const roots = [datasetDir, ...(vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath)];
+      if (!(await mayOpenFromPreview(file, roots))) {
+        this.svc.log.warn(`[preview] Refused to open ${JSON.stringify(requested)}: it is outside the dataset folder (${datasetDir}) and the workspace.`);
+        return;
+      }
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+    } catch (err) {
+      this.svc.log.warn(`[preview] Cannot open ${JSON.stringify(requested)}: ${errorText(err)}`);
     }
   }
 
@@ -118,8 +147,10 @@ class PreviewPanel {
   }
 }
 
-export class PreviewPanels {
+export class PreviewPanels implements vscode.Disposable {
   private readonly panels = new Map<string, PreviewPanel>();
+  /** Per panel, what adopt() subscribed to beside the panel itself. */
+  private readonly subscriptions = new Map<string, vscode.Disposable>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -176,7 +207,25 @@ export class PreviewPanels {
     const p = new PreviewPanel(this.svc, panel, uri, steps);
     panel.webview.html = this.html(panel.webview);
     this.panels.set(key, p);
-    panel.onDidDispose(() => this.panels.delete(key));
+    this.subscriptions.set(
+      key,
+      panel.onDidDispose(() => {
+        this.panels.delete(key);
+        this.subscriptions.get(key)?.dispose();
+        this.subscriptions.delete(key);
+      }),
+    );
+  }
+
+  /**
+   * The extension stops: previews in progress stop and every listener goes. The panels stay open
+   * (the workbench keeps them across a window reload and the serializer restores them).
+   */
+  dispose(): void {
+    for (const p of this.panels.values()) p.dispose();
+    for (const d of this.subscriptions.values()) d.dispose();
+    this.panels.clear();
+    this.subscriptions.clear();
   }
 }
 

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../../core';
-import { getRun } from '../../core/run/history';
+import { core } from '../core';
 import { runReportMarkdown } from '../lib/runFormat';
 
 export const RUN_REPORT_SCHEME = 'data-pipelines-run';
@@ -23,10 +23,10 @@ export class RunReportProvider implements vscode.TextDocumentContentProvider {
     this.changed.fire(uri);
   }
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const dataset = new URLSearchParams(uri.query).get('dataset') ?? '';
     const id = path.posix.basename(uri.path, '.md');
-    const run = getRun(dataset, id) ?? this.known.get(uri.toString());
+    const run = (await core()).getRun(dataset, id) ?? this.known.get(uri.toString());
     if (!run) return `# Run ${id} not found\n\nIts record is no longer in ${dataset} (the history keeps the last 200 runs).\n`;
     return runReportMarkdown(run);
   }

@@ -1,9 +1,9 @@
 // Runs view: the history of every pipeline in the workspace, newest first, with a status icon,
 // trigger, start time, duration and counts; a run expands to its steps; clicking opens the report.
-import * as path from 'node:path';
+// The records come from the run store (svc.runs), not from the disk.
 import * as vscode from 'vscode';
 import type { RunRecord, StepResult } from '../../core';
-import { listRuns } from '../../core/run/history';
+import { core } from '../core';
 import { countsSummary, formatDuration, formatTime, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 
@@ -25,18 +25,20 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
     const runs: RunRecord[] = [];
     const seen = new Set<string>();
+    const { datasetDirFor } = await core();
     for (const uri of files) {
-      let dir = path.resolve(path.dirname(uri.fsPath), 'dataset');
+      let text = '';
       try {
-        const d = (JSON.parse(await pipelineText(uri)) as { dataset?: unknown }).dataset;
-        if (typeof d === 'string' && d) dir = path.resolve(path.dirname(uri.fsPath), d);
-      } catch {
-        /* default folder */
+        text = await pipelineText(uri);
+      } catch (err) {
+        this.svc.log.warn(`Runs view: cannot read ${uri.fsPath}: ${String(err)}`);
       }
+      const dir = datasetDirFor(uri.fsPath, text);
       if (seen.has(dir)) continue;
       seen.add(dir);
-      runs.push(...listRuns(dir, 50));
+      runs.push(...(await this.svc.runs.runs(dir)));
     }
+    this.svc.runs.retain(seen);
     // Runs in progress whose record is not written yet still show.
     for (const a of this.svc.activeRuns.values()) if (a.run && !runs.some((r) => r.id === a.run?.id)) runs.push(a.run);
     runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
