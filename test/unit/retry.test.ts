@@ -42,3 +42,21 @@ describe('the retry policy', () => {
     assert.ok(RETRYABLE_NETWORK_CODES.has('ECONNRESET'));
   });
 });
+
+describe('one SourceError', () => {
+  it('every store throws the same class, with a kind read from its code or status', async () => {
+    const { SourceError, sourceErrorKind } = await import('../../src/core/sources/errors');
+    const { S3Error, errorFromResponse } = await import('../../src/core/sources/s3/errors');
+    const { GcsError } = await import('../../src/core/sources/gcs');
+    const { AzureError } = await import('../../src/core/sources/azure');
+    assert.ok(S3Error === SourceError && GcsError === SourceError && AzureError === SourceError);
+    const e = errorFromResponse({ status: 403, code: 'SignatureDoesNotMatch', what: 'listing s3://b/' });
+    assert.ok(e instanceof SourceError);
+    assert.equal((e as InstanceType<typeof SourceError>).kind, 'auth');
+    assert.equal(sourceErrorKind('ContainerNotFound', 404), 'not-found');
+    assert.equal(sourceErrorKind('forbidden', 403), 'denied');
+    assert.equal(sourceErrorKind('ERR_SSL_WRONG_VERSION_NUMBER'), 'tls');
+    assert.equal(sourceErrorKind('ECONNREFUSED'), 'network');
+    assert.equal(sourceErrorKind(undefined, 401), 'auth');
+  });
+});

@@ -10,6 +10,7 @@ import { withRetries, RetryableError, RETRYABLE_NETWORK_CODES, sanitizeServerTex
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
 import { parseBucketPath } from './location';
+import { SourceError as AzureError } from './errors';
 
 export const AZURE_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
@@ -28,17 +29,8 @@ export function parseAzurePath(p: string): AzurePath {
   return { container: bucket, prefix };
 }
 
-/** An Azure answer that trying again will not fix. `code` is Azure's error code (ContainerNotFound, ...) or a network code. */
-export class AzureError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'AzureError';
-  }
-}
+/** This store's failures are the one SourceError (the name is kept for the code that throws it). */
+export { SourceError as AzureError } from './errors';
 
 const THROTTLE_CODES = new Set(['ServerBusy', 'TooManyRequests', 'OperationTimedOut']);
 

@@ -11,6 +11,7 @@ import { withRetries, errorMessage, RetryableError, RETRYABLE_NETWORK_CODES, san
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
 import { parseBucketPath, type BucketPath } from './location';
+import { SourceError as GcsError } from './errors';
 
 export const GCS_DEFAULT_CONCURRENCY = 16;
 const VERIFY_SAMPLE = 20;
@@ -23,17 +24,8 @@ export function parseGcsPath(p: string): GcsPath {
   return parseBucketPath(p, 'gs', 'a Google Cloud Storage');
 }
 
-/** A GCS answer that trying again will not fix. `code` is GCS's reason (notFound, forbidden, ...) or a network code. */
-export class GcsError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'GcsError';
-  }
-}
+/** This store's failures are the one SourceError (the name is kept for the code that throws it). */
+export { SourceError as GcsError } from './errors';
 
 const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'backendError', 'slowDown']);
 

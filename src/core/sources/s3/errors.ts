@@ -1,37 +1,14 @@
 // S3 answers and network failures -> errors the engine can act on (retry, slow down) and a person
 // can act on (which setting to fix). Messages never carry a secret.
 import { RetryableError, sanitizeServerText } from '../../util/errors';
+import { SourceError as S3Error, TLS_CODES } from '../errors';
 
-/** A failure that trying again will not fix: wrong keys, no such bucket, access denied, ... */
-export class S3Error extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'S3Error';
-  }
-}
+/** S3's failures are the one SourceError (the name is kept for the S3 code that throws it). */
+export { SourceError as S3Error, TLS_CODES } from '../errors';
 
 const THROTTLE_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'TooManyRequestsException', 'RequestThrottled', 'ServiceUnavailable']);
 const RETRY_CODES = new Set(['InternalError', 'RequestTimeout', 'RequestTimeoutException', 'ServiceUnavailable', 'IDPCommunicationError', 'BadDigest']);
 
-export const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
-  'EPROTO',
-]);
 
 
 export interface HttpFailure {
