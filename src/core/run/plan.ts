@@ -50,8 +50,6 @@ export class PathClaims {
 
 export const ownerId = (source: string, key: string) => `${source}\u0000${key}`;
 
-/** S3's ETag of a single-part upload is the MD5 of the content; multipart ETags (`…-N`) are opaque. */
-
 /** Edge Impulse's own files in a source: they describe samples and are never samples themselves. */
 export function isEdgeImpulseMetaFile(rel: string): boolean {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
