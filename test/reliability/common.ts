@@ -2,8 +2,10 @@
 // waiting on conditions, and comparing two datasets byte for byte plus their sync state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { waitFor as pollUntil } from '../unit/helpers';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -59,13 +61,32 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT
   return cli;
 }
 
-/** Polls `cond` (a cheap check: a file, a counter) until it holds; fails after `limitMs`. */
+/** Waits until `cond` (a cheap check: a file, a counter) holds, through the tests' one wait helper; fails after `limitMs`. */
 export async function waitFor(cond: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await pollUntil(cond, what, limitMs, 2);
+}
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** azurite (Microsoft's Blob emulator) on a free port, once it accepts connections. */
+export async function startAzurite(): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/azurite-blob'), ['--inMemoryPersistence', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+  await pollUntil(async () => child.exitCode !== null || (await answers()), 'azurite to listen', 25_000, 20);
+  if (child.exitCode !== null) throw new Error('azurite did not start');
+  return { child, port };
 }
 
 /** Every file under `dir` (relative path -> bytes), skipping `.dsp/` at the top when asked. */

@@ -12,10 +12,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, compareStates, compareTrees, log, readRuns, readState, readTree, startCli, tempRoot, waitFor } from './common';
+import { ROOT, compareStates, compareTrees, log, readRuns, readState, readTree, startAzurite, startCli, tempRoot, waitFor } from './common';
 import { FakeGcsServer } from '../unit/fakes/gcs-server';
 
 const PART = 'hostileKeys';
@@ -124,14 +123,6 @@ async function makeBodies(keys: string[]): Promise<void> {
 
 function bodyFor(key: string): Buffer {
   return BODIES.get(key)!;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Every entry under `dir` as rel -> "kind size mtime" (a change detector). */
@@ -410,20 +401,8 @@ async function main(): Promise<void> {
 
     // ---- Azure via azurite.
     {
-      const port = await freePort();
-      const az = spawn(path.join(ROOT, 'node_modules/.bin/azurite-blob'), ['--inMemoryPersistence', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+      const { child: az, port } = await startAzurite();
       children.push(az);
-      const answers = () =>
-        new Promise<boolean>((resolve) => {
-          const s = net.connect(port, '127.0.0.1');
-          s.once('connect', () => (s.destroy(), resolve(true)));
-          s.once('error', () => resolve(false));
-        });
-      const until = Date.now() + 25_000;
-      while (!(await answers())) {
-        if (az.exitCode !== null || Date.now() > until) throw new Error('azurite did not start');
-        await new Promise((r) => setTimeout(r, 20));
-      }
       const endpoint = `http://127.0.0.1:${port}/${ACCOUNT}`;
       const cs = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${AZ_KEY};BlobEndpoint=${endpoint};`;
       const sdk = await import('@azure/storage-blob');

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { CLI, ROOT, log, startCli, tempRoot, waitFor } from './common';
+import { CLI, ROOT, freePort, log, startAzurite, startCli, tempRoot, waitFor } from './common';
 import { FakeGcsServer } from '../unit/fakes/gcs-server';
 
 const PART = 'secrets';
@@ -23,14 +23,6 @@ const hex = () => randomBytes(6).toString('hex');
 const canary = (route: string) => `CANARY-${route}-${hex()}`;
 const ACCOUNT = 'devstoreaccount1';
 const AZ_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -254,22 +246,8 @@ async function main(): Promise<void> {
     await put('/bkt/dogs/1.txt', 'dog one');
 
     // azurite with a container of two blobs.
-    const azPort = await freePort();
-    const azurite = spawn(path.join(ROOT, 'node_modules/.bin/azurite-blob'), ['--inMemoryPersistence', '--disableTelemetry', '--blobHost', '127.0.0.1', '--blobPort', String(azPort)], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const { child: azurite, port: azPort } = await startAzurite();
     children.push(azurite);
-    const answers = () =>
-      new Promise<boolean>((resolve) => {
-        const s = net.connect(azPort, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      });
-    {
-      const until = Date.now() + 25_000;
-      while (!(await answers())) {
-        if (azurite.exitCode !== null || Date.now() > until) throw new Error('azurite did not start');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
     const azEndpoint = `http://127.0.0.1:${azPort}/${ACCOUNT}`;
     const azCs = (key: string, endpoint = azEndpoint) => `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${key};BlobEndpoint=${endpoint};`;
     const sdk = await import('@azure/storage-blob');
