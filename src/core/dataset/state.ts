@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Category } from '../types';
+import { ownerId as id } from './identity';
 
 export const META_DIR = '.dsp';
 
@@ -26,7 +27,6 @@ export interface StateEntry {
 
 type JournalLine = { op: 'set'; e: StateEntry } | { op: 'del'; source: string; key: string };
 
-const id = (source: string, key: string) => `${source}\u0000${key}`;
 
 export function metaDir(datasetDir: string): string {
   return path.join(datasetDir, META_DIR);
@@ -150,11 +150,6 @@ export class SyncState {
     this.hadJournal = false;
   }
 
-  close(): void {
-    this.flush();
-    if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
-    this.journalFd = undefined;
-  }
 }
 
 const CHUNK = 2000;

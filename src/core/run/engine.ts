@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireLock } from '../dataset/lock';
 import { writeDatasetIndex } from '../dataset/datasetIndex';
+import { PathClaims } from '../dataset/identity';
+import { localFiles } from '../dataset/localFiles';
 import { SyncState } from '../dataset/state';
-import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Step } from '../pipeline/model';
+import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Pipeline, type Step } from '../pipeline/model';
 import { envResolver, type Resolver } from '../pipeline/refs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { createSource, type SourceContext } from '../sources';
@@ -13,7 +15,7 @@ import { errorMessage, UserError } from '../util/errors';
 import { runActionStep, runCustomStep } from './actions';
 import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
-import { PathClaims, planStep } from './plan';
+import { planStep } from './plan';
 import { readSourceLabels } from './sourceLabels';
 import { notifyRun, type NotifyOptions } from '../notify';
 
@@ -82,6 +84,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     state = undefined;
   }
   const claims = PathClaims.fromState(state);
+  const local = localFiles(loaded.datasetDir);
   const out: StepPreview[] = [];
   for (const step of selectedSteps(pipeline.steps, o.steps)) {
     const block = step.builtinTransformationBlock;
@@ -90,7 +93,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     try {
       const objects = await listAll(source, step.name, o);
       const given = await readSourceLabels(source, objects, o.signal);
-      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels });
+      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, local });
       preview.warnings.push(...given.warnings);
       out.push(preview);
     } finally {
@@ -144,7 +147,7 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     for (const x of listed) objects.set(x.key, x);
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
-    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels });
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, local: localFiles(loaded.datasetDir) });
     preview.warnings.push(...given.warnings);
     listed.length = 0;
     logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
@@ -168,16 +171,10 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
   }
 }
 
-/** Runs the pipeline: imports, then actions and custom blocks, in file order. */
-export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promise<RunRecord> {
-  const pipeline = requirePipeline(loaded);
-  const logger = o.logger ?? silentLogger;
-  const steps = selectedSteps(pipeline.steps, o.steps);
-  const datasetDir = loaded.datasetDir;
-  const started = Date.now();
-  const run: RunRecord = {
+function newRunRecord(loaded: LoadedPipeline, name: string, o: RunOptions, started: number): RunRecord {
+  return {
     id: newRunId(),
-    pipeline: pipeline.name,
+    pipeline: name,
     pipelineFile: path.resolve(loaded.file),
     trigger: o.trigger,
     startedAt: new Date(started).toISOString(),
@@ -186,16 +183,86 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
     steps: [],
     counts: emptyCounts(),
   };
+}
 
-  if (o.dryRun) {
-    const previews = await previewPipeline(loaded, o);
-    for (const p of previews) run.steps.push({ name: p.step, type: p.type, status: 'success', counts: p.counts, byCategoryLabel: {}, warnings: p.warnings, errors: [], problems: [], durationMs: 0 });
-    for (const s of run.steps) addCounts(run.counts, s.counts);
-    run.status = 'success';
-    run.endedAt = new Date().toISOString();
-    run.durationMs = Date.now() - started;
-    return run;
+function ended(run: RunRecord, started: number): void {
+  run.endedAt = new Date().toISOString();
+  run.durationMs = Date.now() - started;
+}
+
+/** A dry run: the preview's counts as the run's, nothing written. */
+async function dryRun(loaded: LoadedPipeline, run: RunRecord, o: RunOptions, started: number): Promise<RunRecord> {
+  const previews = await previewPipeline(loaded, o);
+  for (const p of previews) run.steps.push({ name: p.step, type: p.type, status: 'success', counts: p.counts, byCategoryLabel: {}, warnings: p.warnings, errors: [], problems: [], durationMs: 0 });
+  for (const s of run.steps) addCounts(run.counts, s.counts);
+  run.status = 'success';
+  ended(run, started);
+  return run;
+}
+
+const emptyResult = (step: Step, status: StepResult['status'], errors: string[], since: number): StepResult => ({ name: step.name, type: stepType(step), status, counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors, problems: [], durationMs: Date.now() - since });
+
+/** One step of a run, of any kind; never throws: a failure is the step's result. */
+async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
+  const started = Date.now();
+  const block = step.builtinTransformationBlock;
+  const datasetDir = loaded.datasetDir;
+  try {
+    if (isImportBlock(block)) {
+      const result = await importStep(loaded, step, block, state, claims, o, logger);
+      // An unchanged dataset keeps its state file and info.labels as they are.
+      if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt'))) writeDatasetIndex(datasetDir, state);
+      state.compact();
+      return result;
+    }
+    o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
+    if (isActionBlock(block)) return await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal });
+    return await runCustomStep(step, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
+  } catch (err) {
+    if (o.signal?.aborted) return emptyResult(step, 'cancelled', [], started);
+    logger.error(`[${step.name}] ${errorMessage(err)}`);
+    return emptyResult(step, 'failed', [errorMessage(err)], started);
   }
+}
+
+/** The steps in order, each result saved as it lands; a failed import ends the run. */
+async function runSteps(loaded: LoadedPipeline, steps: Step[], run: RunRecord, state: SyncState, o: RunOptions, logger: Logger): Promise<void> {
+  const claims = PathClaims.fromState(state);
+  for (const step of steps) {
+    if (o.signal?.aborted) break;
+    const result = await runStep(loaded, step, run, state, claims, o, logger);
+    run.steps.push(result);
+    addCounts(run.counts, result.counts);
+    saveRun(loaded.datasetDir, run);
+    if (result.status === 'failed' && isImportBlock(step.builtinTransformationBlock)) {
+      logger.error(`[${step.name}] failed; later steps are skipped.`);
+      break;
+    }
+  }
+  const statuses = run.steps.map((s) => s.status);
+  run.status = o.signal?.aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
+  if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+}
+
+async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: string, o: RunOptions, logger: Logger): Promise<void> {
+  if (o.notify === false || !(pipeline.notificationWebhook || pipeline.emailRecipients?.length)) return;
+  try {
+    run.notifications = await notifyRun(pipeline, run, o.notify ?? {}, logger);
+    saveRun(datasetDir, run);
+  } catch (err) {
+    logger.warn(`notifications failed: ${errorMessage(err)}`);
+  }
+}
+
+/** Runs the pipeline: imports, then actions and custom blocks, in file order, under the dataset's lock. */
+export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promise<RunRecord> {
+  const pipeline = requirePipeline(loaded);
+  const logger = o.logger ?? silentLogger;
+  const steps = selectedSteps(pipeline.steps, o.steps);
+  const datasetDir = loaded.datasetDir;
+  const started = Date.now();
+  const run = newRunRecord(loaded, pipeline.name, o, started);
+  if (o.dryRun) return dryRun(loaded, run, o, started);
 
   const release = acquireLock(datasetDir, pipeline.name);
   let state: SyncState | undefined;
@@ -205,45 +272,8 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
     o.onStart?.(run);
     clearTemp(datasetDir);
     state = SyncState.load(datasetDir);
-    const claims = PathClaims.fromState(state);
     logger.info(`Run ${run.id} of "${pipeline.name}" (${o.trigger}) into ${datasetDir}`);
-    for (const step of steps) {
-      if (o.signal?.aborted) break;
-      const stepStarted = Date.now();
-      const block = step.builtinTransformationBlock;
-      let result: StepResult;
-      try {
-        if (isImportBlock(block)) {
-          result = await importStep(loaded, step, block, state, claims, o, logger);
-          // An unchanged dataset keeps its state file and info.labels as they are.
-          if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt'))) writeDatasetIndex(datasetDir, state);
-          state.compact();
-        } else if (isActionBlock(block)) {
-          o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
-          result = await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal });
-        } else {
-          o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
-          result = await runCustomStep(step, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
-        }
-      } catch (err) {
-        if (o.signal?.aborted) {
-          result = { name: step.name, type: stepType(step), status: 'cancelled', counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors: [], problems: [], durationMs: Date.now() - stepStarted };
-        } else {
-          logger.error(`[${step.name}] ${errorMessage(err)}`);
-          result = { name: step.name, type: stepType(step), status: 'failed', counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors: [errorMessage(err)], problems: [], durationMs: Date.now() - stepStarted };
-        }
-      }
-      run.steps.push(result);
-      addCounts(run.counts, result.counts);
-      saveRun(datasetDir, run);
-      if (result.status === 'failed' && isImportBlock(block)) {
-        logger.error(`[${step.name}] failed; later steps are skipped.`);
-        break;
-      }
-    }
-    const statuses = run.steps.map((s) => s.status);
-    run.status = o.signal?.aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
-    if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+    await runSteps(loaded, steps, run, state, o, logger);
   } catch (err) {
     run.status = o.signal?.aborted ? 'cancelled' : 'failed';
     run.error = errorMessage(err);
@@ -254,20 +284,12 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
     } catch (err) {
       logger.error(`could not save the sync state: ${errorMessage(err)}`);
     }
-    run.endedAt = new Date().toISOString();
-    run.durationMs = Date.now() - started;
+    ended(run, started);
     saveRun(datasetDir, run);
     pruneRuns(datasetDir);
     release();
   }
   logger.info(`Run ${run.id} ${run.status} in ${run.durationMs} ms`);
-  if (o.notify !== false && (pipeline.notificationWebhook || pipeline.emailRecipients?.length)) {
-    try {
-      run.notifications = await notifyRun(pipeline, run, o.notify ?? {}, logger);
-      saveRun(datasetDir, run);
-    } catch (err) {
-      logger.warn(`notifications failed: ${errorMessage(err)}`);
-    }
-  }
+  await notifyAfter(pipeline, run, datasetDir, o, logger);
   return run;
 }

@@ -2,7 +2,9 @@
 // duplicate / skipped / rejected, each with its label, category, local path and a reason.
 import { checkBeforeDownload, extensionOf, READERS, readersWarning } from '../dataset/checklist';
 import { labelFor } from '../dataset/labels';
-import { foldPath, LabelFolders, labelFolderOf, samplePath, withSuffix } from '../dataset/layout';
+import { ContentIndex, ownerId, PathClaims } from '../dataset/identity';
+import { samplePath, withSuffix } from '../dataset/layout';
+import type { LocalFiles } from '../dataset/localFiles';
 import { judgeKey } from '../dataset/safety';
 import { categorize, keyFraction, splitShares } from '../dataset/split';
 import type { StateEntry, SyncState } from '../dataset/state';
@@ -10,45 +12,9 @@ import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Category, type PlanItem, type SourceObject, type StepPreview } from '../types';
 import { makeKeyFilter } from '../util/glob';
 
-export { UNLABELED } from '../constants';
 import { UNLABELED } from '../constants';
 
-/** Paths already taken in the dataset (folded form -> owner), shared by all steps of a run. */
-export class PathClaims {
-  private readonly owners = new Map<string, string>();
-  /** The folder of each label, the same in every category. */
-  readonly labels = new LabelFolders();
-  static fromState(state: SyncState | undefined): PathClaims {
-    const c = new PathClaims();
-    if (state)
-      for (const e of state.all()) {
-        if (!e.path || e.status !== 'synced') continue;
-        c.owners.set(foldPath(e.path), ownerId(e.source, e.key));
-        const folder = e.label === null ? undefined : labelFolderOf(e.path);
-        if (folder !== undefined && e.label !== null) c.labels.keep(e.label, folder);
-      }
-    return c;
-  }
-  ownerOf(p: string): string | undefined {
-    return this.owners.get(foldPath(p));
-  }
-  claim(p: string, owner: string): void {
-    this.owners.set(foldPath(p), owner);
-  }
-  /** Claims `p` unless another owner holds it; returns that other owner. One fold, one lookup. */
-  claimIfFree(p: string, owner: string): string | undefined {
-    const k = foldPath(p);
-    const held = this.owners.get(k);
-    if (held !== undefined && held !== owner) return held;
-    this.owners.set(k, owner);
-    return undefined;
-  }
-  release(p: string, owner: string): void {
-    if (this.owners.get(foldPath(p)) === owner) this.owners.delete(foldPath(p));
-  }
-}
-
-export const ownerId = (source: string, key: string) => `${source}\u0000${key}`;
+export { ownerId, PathClaims } from '../dataset/identity';
 
 /** Edge Impulse's own files in a source: they describe samples and are never samples themselves. */
 export function isEdgeImpulseMetaFile(rel: string): boolean {
@@ -79,6 +45,8 @@ export interface PlanOptions {
   state?: SyncState;
   claims?: PathClaims;
   sourceLabels?: SourceLabels;
+  /** What the dataset folder holds: a sample whose file is gone is fetched again. */
+  local?: LocalFiles;
 }
 
 interface Classification {
@@ -266,85 +234,94 @@ function assignPaths(placed: Classified[], opts: PlanOptions, claims: PathClaims
   return collisions;
 }
 
-/** new / changed / unchanged / duplicate against the state; a stored sample whose path changed is moved, not fetched again. */
+/** The decision for a sample the state already holds at this version and size. */
+function decideKnown(c: Classified, opts: PlanOptions, claims: PathClaims): void {
+  const { item, prev, obj } = c;
+  if (!prev) return;
+  const gone = (p: string) => opts.local !== undefined && !opts.local.has(p);
+  if (prev.status === 'synced' && prev.path === item.path) {
+    if (prev.path && gone(prev.path)) [item.status, item.action, item.reason] = ['changed', 'download', 'the local file was missing'];
+    else [item.status, item.action, item.reason] = ['unchanged', 'skip', 'unchanged since the last sync'];
+  } else if (prev.status === 'duplicate' || prev.status === 'failed') {
+    claims.release(item.path!, ownerId(opts.sourceId, obj.key));
+    [item.status, item.action, item.path] = ['unchanged', 'skip', null];
+    item.reason = prev.reason ?? (prev.status === 'duplicate' ? 'duplicate content' : 'failed the checklist');
+  } else if (prev.status === 'synced' && prev.path && !gone(prev.path)) {
+    const why = prev.label !== item.label ? 'the label changed' : prev.category !== item.category ? 'the category changed' : 'the dataset layout changed';
+    [item.status, item.action, item.reason] = ['changed', 'move', `moved from ${prev.path}: ${why}`];
+  } else {
+    [item.status, item.action] = ['changed', 'download'];
+    item.reason = prev.path ? `its file ${prev.path} was missing` : 'label, category or path rule changed';
+  }
+}
+
+/**
+ * new / changed / unchanged / duplicate against the state and the dataset folder; a stored sample
+ * whose path changed is moved, not fetched again. A download whose content the store declares,
+ * and which the dataset already holds, is a duplicate before anything is fetched.
+ */
 function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaims): void {
   const { state, block, sourceId } = opts;
-  const hashes = new Map<string, string>();
-  if (state && !block.allowDuplicates) for (const e of state.all()) if (e.hash && e.path && e.status === 'synced') hashes.set(e.hash, e.path);
+  const contents = block.allowDuplicates ? undefined : ContentIndex.fromState(state);
   for (const c of placed) {
     const { item, prev, obj } = c;
     if (item.action === 'reject') continue;
-    if (prev && prev.version === obj.version && prev.size === obj.size) {
-      if (prev.status === 'synced' && prev.path === item.path) {
-        item.status = 'unchanged';
-        item.action = 'skip';
-        item.reason = 'unchanged since the last sync';
-      } else if (prev.status === 'duplicate' || prev.status === 'failed') {
-        claims.release(item.path!, ownerId(sourceId, obj.key));
-        item.status = 'unchanged';
-        item.action = 'skip';
-        item.reason = prev.reason ?? (prev.status === 'duplicate' ? 'duplicate content' : 'failed the checklist');
-        item.path = null;
-      } else if (prev.status === 'synced' && prev.path) {
-        item.status = 'changed';
-        item.action = 'move';
-        item.reason = `moved from ${prev.path}: ${prev.label !== item.label ? 'the label changed' : prev.category !== item.category ? 'the category changed' : 'the dataset layout changed'}`;
-      } else {
-        item.status = 'changed';
-        item.action = 'download';
-        item.reason = 'label, category or path rule changed';
-      }
-    } else {
+    if (prev && prev.version === obj.version && prev.size === obj.size) decideKnown(c, opts, claims);
+    else {
       item.status = prev ? 'changed' : 'new';
       item.action = 'download';
       if (prev) item.reason = 'the object changed since the last sync';
     }
-    if (item.action === 'download' && !block.allowDuplicates) {
-      const md5 = obj.md5;
-      const dupOf = md5 ? hashes.get(md5) : undefined;
-      if (md5 && dupOf && dupOf !== item.path) {
-        claims.release(item.path!, ownerId(sourceId, obj.key));
-        item.status = 'duplicate';
-        item.action = 'skip';
-        item.reason = `same content as ${dupOf}`;
-        item.path = null;
-      } else if (md5 && !dupOf) hashes.set(md5, item.path!);
-    }
+    if (item.action !== 'download' || !contents || !obj.md5) continue;
+    const me = ownerId(sourceId, obj.key);
+    const dup = contents.duplicateOf(obj.md5, me);
+    if (dup) {
+      claims.release(item.path!, me);
+      [item.status, item.action, item.path] = ['duplicate', 'skip', null];
+      item.reason = `same content as ${dup.path}`;
+    } else contents.claim(obj.md5, me, item.path!);
   }
 }
 
-export function planStep(objects: SourceObject[], opts: PlanOptions): StepPreview {
-  const { block, state, sourceId } = opts;
-  const claims = opts.claims ?? PathClaims.fromState(state);
-  const warnings: string[] = [];
-  const { classified, seenKeys, atRoot } = classify(objects, opts);
-  const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
-  if ((block.category ?? 'split') === 'split') warnings.push(...balanceCategories(placed, opts));
-  basePaths(placed, claims);
-  const collisions = assignPaths(placed, opts, claims);
-  decideStatus(placed, opts, claims);
-
-  // Objects gone from the source.
-  const items: PlanItem[] = classified.map((c) => c.item);
-  if (state) {
-    for (const e of state.forSource(sourceId)) {
-      if (seenKeys.has(e.key)) continue;
-      items.push({
-        key: e.key,
-        rel: e.key,
-        size: e.size,
-        version: e.version,
-        category: e.category,
-        label: e.label,
-        path: e.path,
-        status: 'removed',
-        // Nothing stored locally (a duplicate or a failed sample): the record is simply forgotten.
-        action: block.deleteRemoved || !e.path ? 'delete' : 'skip',
-        reason: !e.path ? 'gone from the source; nothing was stored locally' : block.deleteRemoved ? 'gone from the source; deleted locally (deleteRemoved)' : 'gone from the source; kept locally (set deleteRemoved to delete)',
-      });
-    }
+/** Samples the state holds that the source no longer lists. */
+function removedItems(opts: PlanOptions, seenKeys: Set<string>): PlanItem[] {
+  const { state, block, sourceId } = opts;
+  const out: PlanItem[] = [];
+  if (!state) return out;
+  for (const e of state.forSource(sourceId)) {
+    if (seenKeys.has(e.key)) continue;
+    out.push({
+      key: e.key,
+      rel: e.key,
+      size: e.size,
+      version: e.version,
+      category: e.category,
+      label: e.label,
+      path: e.path,
+      status: 'removed',
+      // Nothing stored locally (a duplicate or a failed sample): the record is simply forgotten.
+      action: block.deleteRemoved || !e.path ? 'delete' : 'skip',
+      reason: !e.path ? 'gone from the source; nothing was stored locally' : block.deleteRemoved ? 'gone from the source; deleted locally (deleteRemoved)' : 'gone from the source; kept locally (set deleteRemoved to delete)',
+    });
   }
+  return out;
+}
 
+/** Whether the dataset holds this item's sample once the plan is carried out. */
+const holdsSample = (it: PlanItem): boolean =>
+  !!it.category && (it.action === 'download' || it.action === 'move' || (it.status === 'unchanged' && !!it.path) || (it.status === 'removed' && it.action !== 'delete' && !!it.path));
+
+interface Summary {
+  counts: StepPreview['counts'];
+  byCategoryLabel: StepPreview['byCategoryLabel'];
+  labels: Set<string>;
+  unlabeled: number;
+  hidden: number;
+  warnings: string[];
+}
+
+/** Counts, the samples per category and label, and the warnings about what trainers will read. */
+function summarize(items: PlanItem[]): Summary {
   const counts = emptyCounts();
   const byCategoryLabel: Record<string, Record<string, number>> = { training: {}, validation: {}, testing: {} };
   const labels = new Set<string>();
@@ -356,25 +333,44 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
     counts[it.status]++;
     if (it.reason?.startsWith('hidden')) hidden++;
     if (it.action === 'download') counts.bytes += it.size;
-    const holds = (it.action === 'download' || it.action === 'move' || (it.status === 'unchanged' && it.path) || (it.status === 'removed' && it.action !== 'delete' && it.path)) && it.category;
-    if (holds) {
-      const l = it.label ?? UNLABELED;
-      const row = byCategoryLabel[it.category as Category];
-      row[l] = (row[l] ?? 0) + 1;
-      if (it.label === null) unlabeled++;
-      else {
-        labels.add(it.label);
-        const ext = extensionOf(it.path ?? it.key);
-        const r = torchReadable.get(it.label) ?? torchReadable.set(it.label, { held: 0, read: 0, types: new Set() }).get(it.label)!;
-        r.held++;
-        r.types.add(ext);
-        if (READERS[ext]?.torchvision !== false) r.read++;
-      }
+    if (!holdsSample(it)) continue;
+    const l = it.label ?? UNLABELED;
+    const row = byCategoryLabel[it.category as Category];
+    row[l] = (row[l] ?? 0) + 1;
+    if (it.label === null) {
+      unlabeled++;
+      continue;
     }
+    labels.add(it.label);
+    const ext = extensionOf(it.path ?? it.key);
+    const r = torchReadable.get(it.label) ?? torchReadable.set(it.label, { held: 0, read: 0, types: new Set() }).get(it.label)!;
+    r.held++;
+    r.types.add(ext);
+    if (READERS[ext]?.torchvision !== false) r.read++;
   }
+  const warnings: string[] = [];
   for (const [label, r] of torchReadable) {
     if (r.read === 0) warnings.push(`Label "${label}" holds only ${[...r.types].map((t) => `.${t}`).join(', ')} samples, which torchvision's ImageFolder does not read: it fails on the dataset ("Found no valid file for the classes ${label}"). Convert them to PNG, or pass is_valid_file to ImageFolder.`);
   }
+  return { counts, byCategoryLabel, labels, unlabeled, hidden, warnings };
+}
+
+/** The label and split contract for one step's listing: every decision a run carries out (the executor only carries them out). */
+export function planStep(objects: SourceObject[], opts: PlanOptions): StepPreview {
+  const { block, state, sourceId } = opts;
+  const claims = opts.claims ?? PathClaims.fromState(state);
+  const warnings: string[] = [];
+  const { classified, seenKeys, atRoot } = classify(objects, opts);
+  const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
+  if ((block.category ?? 'split') === 'split') warnings.push(...balanceCategories(placed, opts));
+  basePaths(placed, claims);
+  const collisions = assignPaths(placed, opts, claims);
+  decideStatus(placed, opts, claims);
+  const items: PlanItem[] = classified.map((c) => c.item);
+  items.push(...removedItems(opts, seenKeys));
+
+  const { counts, byCategoryLabel, labels, unlabeled, hidden, warnings: readers } = summarize(items);
+  warnings.push(...readers);
   if (!objects.length) warnings.push('The source listed no objects under this path. Check the path and prefix.');
   if (counts.rejected) warnings.push(`${counts.rejected} key(s) rejected as unsafe (see their reasons); nothing is written for them.`);
   if (hidden) warnings.push(`${hidden} hidden file(s) or folder(s) skipped.`);

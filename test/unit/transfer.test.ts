@@ -1,0 +1,158 @@
+// The transfer loop's named parts: the planner decides what a missing local file means (the
+// preview shows it before anything runs), one content index finds duplicates for planner and
+// executor alike, and the queue retries, adapts to throttling and stops on cancellation.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadPipelineFile, previewPipeline, runPipeline } from '../../src/core';
+import { ContentIndex, ownerId, PathClaims } from '../../src/core/dataset/identity';
+import { AdaptiveLimit, runTransferQueue } from '../../src/core/run/transfer/queue';
+import { RetryableError } from '../../src/core/util/retry';
+import { makePng } from '../../src/demo/images';
+import { snapshot, tempDir, writeFiles, writePipeline } from './helpers';
+
+const png = (seed: number) => makePng(4, 4, (x, y) => [seed % 256, x * 40, y * 40]);
+
+function folderPipeline(dir: string, block: object = {}) {
+  return writePipeline(dir, { name: 'T', steps: [{ name: 'import', builtinTransformationBlock: { type: 'folder-to-project', path: 'src', ...block } }] });
+}
+
+describe('transfer: the planner makes every decision', () => {
+  it('a sample whose file was deleted by hand is a download in the preview, with the reason', async () => {
+    const dir = tempDir();
+    writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1), 'dogs/b.png': png(2) });
+    const file = folderPipeline(dir);
+    await runPipeline(loadPipelineFile(file), { trigger: 'cli' });
+    const before = snapshot(path.join(dir, 'dataset'));
+    const victim = Object.keys(before).find((p) => p.endsWith('a.png'))!;
+    fs.rmSync(path.join(dir, 'dataset', victim));
+    const [preview] = await previewPipeline(loadPipelineFile(file));
+    const item = preview.items.find((i) => i.key.endsWith('a.png'))!;
+    assert.deepEqual([item.status, item.action, item.reason], ['changed', 'download', 'the local file was missing']);
+    assert.equal(preview.counts.changed, 1);
+    assert.equal(preview.counts.unchanged, 1);
+    const run = await runPipeline(loadPipelineFile(file), { trigger: 'cli' });
+    assert.equal(run.counts.changed, 1);
+    assert.deepEqual(snapshot(path.join(dir, 'dataset')), before);
+  });
+
+  it('a relabel whose stored file is gone is planned as a download, not a move', async () => {
+    const dir = tempDir();
+    writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1), 'dogs/b.png': png(2) });
+    const file = folderPipeline(dir);
+    await runPipeline(loadPipelineFile(file), { trigger: 'cli' });
+    const stored = Object.keys(snapshot(path.join(dir, 'dataset'))).find((p) => p.endsWith('a.png'))!;
+    fs.rmSync(path.join(dir, 'dataset', stored));
+    const file2 = folderPipeline(dir, { label: 'vehicle', labelStrategy: 'keep-unlabeled' });
+    const [preview] = await previewPipeline(loadPipelineFile(file2));
+    const item = preview.items.find((i) => i.key.endsWith('a.png'))!;
+    assert.equal(item.action, 'download');
+    assert.match(item.reason ?? '', /was missing/);
+    const moved = preview.items.find((i) => i.key.endsWith('b.png'))!;
+    assert.equal(moved.action, 'move', 'the sample whose file is there is only renamed');
+  });
+});
+
+describe('transfer: one content index for duplicates', () => {
+  const entry = (key: string, hash: string, p: string) => ({ source: 's', key, version: '1', size: 1, hash, path: p, label: 'x', category: 'training' as const, status: 'synced' as const, syncedAt: '' });
+
+  it('a sample is never a duplicate of its own content, even at a new path', () => {
+    const index = ContentIndex.fromState({ all: () => [entry('a', 'h1', 'training/x/a.png')] });
+    assert.equal(index.duplicateOf('h1', ownerId('s', 'a')), undefined);
+    assert.deepEqual(index.duplicateOf('h1', ownerId('s', 'b')), { owner: ownerId('s', 'a'), path: 'training/x/a.png' });
+    assert.equal(index.duplicateOf(undefined, ownerId('s', 'b')), undefined, 'no declared hash: nothing to compare before the fetch');
+  });
+
+  it('a claim that does not land gives the content back to its earlier holder', () => {
+    const index = ContentIndex.fromState({ all: () => [entry('a', 'h1', 'training/x/a.png')] });
+    const undo = index.claim('h1', ownerId('s', 'b'), 'training/x/b.png');
+    assert.equal(index.duplicateOf('h1', ownerId('s', 'c'))?.owner, ownerId('s', 'b'));
+    undo();
+    assert.equal(index.duplicateOf('h1', ownerId('s', 'c'))?.owner, ownerId('s', 'a'));
+    index.release('h1', ownerId('s', 'a'));
+    assert.equal(index.duplicateOf('h1', ownerId('s', 'c')), undefined);
+  });
+
+  it('path claims fold case, so two keys never share a path on a case-insensitive disk', () => {
+    const claims = PathClaims.fromState({ all: () => [entry('a', 'h1', 'training/x/A.png')] });
+    assert.equal(claims.claimIfFree('training/x/a.png', ownerId('s', 'b')), ownerId('s', 'a'));
+    assert.equal(claims.claimIfFree('training/x/a.png', ownerId('s', 'a')), undefined);
+  });
+});
+
+describe('transfer: the queue', () => {
+  const signal = () => new AbortController().signal;
+
+  it('halves the limit on throttling and grows it back after a run of successes (AIMD)', () => {
+    const l = new AdaptiveLimit(8);
+    l.throttled();
+    assert.equal(l.current, 4);
+    l.throttled();
+    l.throttled();
+    l.throttled();
+    assert.equal(l.current, 1, 'never below one');
+    l.succeeded();
+    assert.equal(l.current, 2);
+    for (let i = 0; i < 100; i++) l.succeeded();
+    assert.equal(l.current, 8, 'never above the cap');
+  });
+
+  it('retries a retryable failure, gives up after the last attempt, and stores every other item once', async () => {
+    const tries = new Map<number, number>();
+    const stored: number[] = [];
+    const gaveUp: string[] = [];
+    await runTransferQueue([1, 2, 3, 4, 5], {
+      concurrency: 2,
+      maxAttempts: 3,
+      signal: signal(),
+      fetch: async (n) => {
+        tries.set(n, (tries.get(n) ?? 0) + 1);
+        if (n === 2 && tries.get(n)! < 2) throw new RetryableError('reset');
+        if (n === 4) throw new RetryableError('always');
+        if (n === 5) throw new Error('not found');
+        return n * 10;
+      },
+      store: async (n, f) => void stored.push(f + n),
+      giveUp: (n, err, stage) => void gaveUp.push(`${n}:${stage}:${(err as Error).message}`),
+    });
+    assert.deepEqual(stored.sort((a, b) => a - b), [11, 22, 33]);
+    assert.deepEqual([tries.get(2), tries.get(4), tries.get(5)], [2, 3, 1], 'a final error is not retried');
+    assert.deepEqual(gaveUp.sort(), ['4:fetch:always', '5:fetch:not found']);
+  });
+
+  it('a store that throws fails that item only', async () => {
+    const gaveUp: string[] = [];
+    const stored: number[] = [];
+    await runTransferQueue([1, 2], {
+      concurrency: 4,
+      maxAttempts: 1,
+      signal: signal(),
+      fetch: async (n) => n,
+      store: async (n) => {
+        if (n === 1) throw new Error('disk full');
+        stored.push(n);
+      },
+      giveUp: (n, err, stage) => void gaveUp.push(`${n}:${stage}:${(err as Error).message}`),
+    });
+    assert.deepEqual(stored, [2]);
+    assert.deepEqual(gaveUp, ['1:store:disk full']);
+  });
+
+  it('stops taking items on cancellation and resolves once the transfers in flight end', async () => {
+    const ac = new AbortController();
+    const started: number[] = [];
+    await runTransferQueue([1, 2, 3, 4, 5, 6], {
+      concurrency: 2,
+      maxAttempts: 5,
+      signal: ac.signal,
+      fetch: async (n) => {
+        started.push(n);
+        if (n === 2) ac.abort();
+        return n;
+      },
+      store: async () => {},
+      giveUp: () => assert.fail('nothing fails'),
+    });
+    assert.ok(started.length <= 3, `started ${started.join(', ')} after the abort`);
+  });
+});
