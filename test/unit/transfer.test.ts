@@ -8,6 +8,9 @@ import { loadPipelineFile, previewPipeline, runPipeline } from '../../src/core';
 import { ContentIndex, ownerId, PathClaims } from '../../src/core/dataset/identity';
 import { AdaptiveLimit, runTransferQueue } from '../../src/core/run/transfer/queue';
 import { RetryableError } from '../../src/core/util/retry';
+import { SourceError } from '../../src/core/sources/errors';
+import type { Source, SourceObject } from '../../src/core/types';
+import { Readable } from 'node:stream';
 import { makePng } from '../../src/demo/images';
 import { snapshot, tempDir, writeFiles, writePipeline } from './helpers';
 
@@ -154,5 +157,61 @@ describe('transfer: the queue', () => {
       giveUp: () => assert.fail('nothing fails'),
     });
     assert.ok(started.length <= 3, `started ${started.join(', ')} after the abort`);
+  });
+});
+
+/** A store whose objects fail as the test says, by key. */
+function failingSource(objects: Record<string, Buffer>, fail: Record<string, () => Error>): Source & { opened: string[] } {
+  const opened: string[] = [];
+  return {
+    kind: 'memory',
+    id: 'memory:failing',
+    defaultConcurrency: 1,
+    opened,
+    async *list(): AsyncIterable<SourceObject> {
+      for (const [key, data] of Object.entries(objects)) yield { key, rel: key, size: data.length, version: String(data[0]) };
+    },
+    async open(obj: SourceObject) {
+      opened.push(obj.key);
+      const f = fail[obj.key];
+      if (f) throw f();
+      return Readable.from([objects[obj.key]]);
+    },
+    async verify() {
+      return { ok: true, detail: 'memory', sampleFiles: [] };
+    },
+    explain: (err: unknown) => ({ code: 'x', detail: String(err), kind: 'other' as const }),
+  } as Source & { opened: string[] };
+}
+
+describe('transfer: the executor reads the SourceError kind', () => {
+  it('an object deleted since the listing is reported, not an error; the rest land', async () => {
+    const dir = tempDir();
+    const file = folderPipeline(dir);
+    fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+    const source = failingSource({ 'cars/a.png': png(1), 'cars/b.png': png(2), 'dogs/c.png': png(3) }, { 'cars/b.png': () => new SourceError('The object is gone.', 'NoSuchKey', 404) });
+    const run = await runPipeline(loadPipelineFile(file), { trigger: 'cli', sourceFactory: async () => source });
+    assert.equal(run.status, 'success');
+    assert.equal(run.counts.new, 2);
+    assert.equal(run.counts.skipped, 1);
+    assert.match(run.steps[0].problems.find((p) => p.key === 'cars/b.png')!.reason, /gone from the source since it was listed/);
+  });
+
+  it('credentials refused mid-run stop the remaining transfers with one clear error', async () => {
+    const dir = tempDir();
+    const file = folderPipeline(dir);
+    fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+    const objects: Record<string, Buffer> = {};
+    for (let i = 0; i < 20; i++) objects[`cars/${String(i).padStart(2, '0')}.png`] = png(i);
+    const source = failingSource(objects, { 'cars/03.png': () => new SourceError('The token expired.', 'ExpiredToken', 400) });
+    const run = await runPipeline(loadPipelineFile(file), { trigger: 'cli', sourceFactory: async () => source });
+    assert.equal(run.status, 'partial');
+    assert.ok(source.opened.length < 20, `opened ${source.opened.length} of 20 after the credentials were refused`);
+    assert.ok(run.steps[0].errors.some((e) => /refused the credentials/.test(e)), run.steps[0].errors.join('\n'));
+    const again = failingSource(objects, {});
+    const rerun = await runPipeline(loadPipelineFile(file), { trigger: 'cli', sourceFactory: async () => again });
+    assert.equal(rerun.status, 'success');
+    assert.equal(Object.keys(snapshot(path.join(dir, 'dataset'))).filter((p) => p.endsWith('.png')).length, 20);
+    assert.ok(!again.opened.includes('cars/00.png'), 'what landed before is not fetched again');
   });
 });

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import type { PathClaims } from '../dataset/identity';
 import type { SyncState } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
-import type { Logger, PlanItem, ProgressEvent, Source, SourceObject, StepPreview, StepResult } from '../types';
+import type { Logger, PlanItem, ProgressEvent, Source, SourceErrorKind, SourceObject, StepPreview, StepResult } from '../types';
 import { errorMessage } from '../util/errors';
 import { fetchToTemp, tmpDir } from './transfer/fetch';
 import { runTransferQueue } from './transfer/queue';
@@ -34,12 +34,34 @@ export interface ExecuteOptions {
 }
 
 /** A signal of our own that follows the caller's; every transfer in flight listens to it. */
-function followSignal(outer: AbortSignal | undefined): { signal: AbortSignal; detach: () => void } {
+function followSignal(outer: AbortSignal | undefined): { signal: AbortSignal; stop: (reason: Error) => void; detach: () => void } {
   const controller = new AbortController();
   const onAbort = () => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
   setMaxListeners(0, controller.signal);
-  return { signal: controller.signal, detach: () => outer?.removeEventListener('abort', onAbort) };
+  return { signal: controller.signal, stop: (reason) => controller.abort(reason), detach: () => outer?.removeEventListener('abort', onAbort) };
+}
+
+const kindOf = (err: unknown): SourceErrorKind | undefined => (err as { kind?: SourceErrorKind } | undefined)?.kind;
+
+/**
+ * A fetch that failed for good, read by the SourceError's kind: an object deleted since the
+ * listing is reported and left for the next run; refused credentials stop the step (every other
+ * transfer would fail the same way); anything else fails that sample.
+ */
+function fetchFailed(tally: StepTally, it: PlanItem, err: unknown, stop: (reason: Error) => void): void {
+  const kind = kindOf(err);
+  if (kind === 'not-found') {
+    tally.counts.skipped++;
+    tally.problem(it.key, 'gone from the source since it was listed; the next run forgets it');
+    return;
+  }
+  tally.count(it, 'rejected');
+  tally.fail(it.key, 'download failed', err);
+  if (kind === 'auth') {
+    tally.errors.push(`The store refused the credentials during the run (${errorMessage(err)}); the remaining transfers were stopped. Check the credentials (Verify credentials), then run again: nothing stored is lost.`);
+    stop(new Error('credentials refused'));
+  }
 }
 
 /** Everything that needs no transfer, done in plan order; returns what must be fetched. */
@@ -73,7 +95,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const { preview, source, logger, objects } = o;
   const tally = new StepTally(preview.warnings);
   tally.notePlanWarnings(preview.items);
-  const { signal, detach } = followSignal(o.signal);
+  const { signal, stop, detach } = followSignal(o.signal);
   const tmpBase = tmpDir(o.datasetDir);
   fs.mkdirSync(tmpBase, { recursive: true });
   const store = new StepStore({ sourceId: source.id, allowDuplicates: !!o.block.allowDuplicates, state: o.state, claims: o.claims, datasetDir: o.datasetDir, tally });
@@ -91,10 +113,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
     signal,
     fetch: (it) => fetchToTemp(source, objects.get(it.key)!, tmpBase, signal),
     store: (it, fetched) => store.place(it, objects.get(it.key)!, fetched),
-    giveUp: (it, err, stage) => {
-      if (stage === 'fetch') tally.count(it, 'rejected');
-      tally.fail(it.key, stage === 'fetch' ? 'download failed' : 'failed', err);
-    },
+    giveUp: (it, err, stage) => (stage === 'fetch' ? fetchFailed(tally, it, err, stop) : tally.fail(it.key, 'failed', err)),
     onRetry: (it, attempt, err) => logger.debug(`retry ${attempt} for ${it.key}: ${errorMessage(err)}`),
     onSettled: (it) => {
       objects.delete(it.key); // a settled item is let go of the listing too
@@ -105,5 +124,5 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   detach();
   store.finish();
   emit(true);
-  return tally.result({ name: preview.step, type: preview.type }, total, signal.aborted, started);
+  return tally.result({ name: preview.step, type: preview.type }, total, !!o.signal?.aborted, started);
 }
