@@ -30,6 +30,21 @@ export interface SourceObject {
   md5?: string;
 }
 
+/**
+ * What kind of failure a source met, whatever the store: the executor, verify and the editor read
+ * this instead of matching each store's codes. (SourceError in src/core/sources/errors.ts carries it.)
+ */
+export type SourceErrorKind = 'auth' | 'denied' | 'not-found' | 'throttled' | 'network' | 'tls' | 'invalid' | 'other';
+
+/** A failure explained for a person, with the store's own code and the kind of failure. Never a secret. */
+export interface SourceExplanation {
+  /** The storage's own error code (NoSuchBucket, forbidden, ContainerNotFound, ENOENT, ...). */
+  code: string;
+  /** One sentence or two: what went wrong and what to do next. */
+  detail: string;
+  kind: SourceErrorKind;
+}
+
 export interface VerifyFile {
   name: string;
   size: number;
@@ -44,6 +59,8 @@ export interface VerifyResult {
   credentialSource?: string;
   /** The storage's own error code (NoSuchBucket, InvalidAccessKeyId, ENOTFOUND, ...). */
   code?: string;
+  /** When ok is false: the kind of failure (auth, denied, not-found, ...), to read instead of matching codes. */
+  kind?: SourceErrorKind;
   sampleFiles: VerifyFile[];
 }
 
@@ -55,6 +72,13 @@ export interface Source {
   list(signal?: AbortSignal): AsyncIterable<SourceObject>;
   open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
   verify(signal?: AbortSignal): Promise<VerifyResult>;
+  /**
+   * A failure of this source (from list, open or verify) -> what went wrong and what to do, with the
+   * store's code and the failure's kind. Every built-in source implements it; it is optional only so
+   * that test doubles need not (callers use explainSourceError in src/core/sources/common.ts, which
+   * falls back to a generic explanation).
+   */
+  explain?(err: unknown): SourceExplanation;
   /** Suggested number of transfers in flight. */
   readonly defaultConcurrency: number;
   close?(): Promise<void>;

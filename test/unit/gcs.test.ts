@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { envResolver, loadPipelineFile, runPipeline, verifyPipeline } from '../../src/core';
+import { createSource, type SourceFactory } from '../../src/core/sources';
 import { gcsError, parseGcsPath } from '../../src/core/sources/gcs';
 import { isRetryable, isThrottle } from '../../src/core/util/errors';
 import { FakeGcsServer, fieldsFilter } from './fakes/gcs-server';
@@ -22,9 +23,11 @@ function gcsPipeline(dir: string, server: FakeGcsServer, block: object = {}) {
   });
 }
 
-const env = (extra: Record<string, string> = {}) => envResolver({ DSP_GCS_PAGE_SIZE: String(PAGE), ...extra });
-const run = (file: string, extra: Record<string, string> = {}) => runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env(extra), notify: false });
-const verify = async (file: string, extra: Record<string, string> = {}) => (await verifyPipeline(loadPipelineFile(file), { resolver: env(extra) }))[0].result;
+const env = (extra: Record<string, string> = {}) => envResolver({ ...extra });
+/** Small listing pages, through the source's context (SourceContext.pageSize). */
+const sourceFactory: SourceFactory = (block, ctx) => createSource(block, { ...ctx, pageSize: PAGE });
+const run = (file: string, extra: Record<string, string> = {}) => runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env(extra), notify: false, sourceFactory });
+const verify = async (file: string, extra: Record<string, string> = {}) => (await verifyPipeline(loadPipelineFile(file), { resolver: env(extra), sourceFactory }))[0].result;
 
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -290,7 +293,7 @@ describe('gcs-to-project', function () {
     assert.equal(withFile.ok, true, withFile.detail);
     assert.match(withFile.credentialSource!, /^service-account key file missing-key\.json \(sync@/);
 
-    const r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env({ GCS_KEY: key }), notify: false });
+    const r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env({ GCS_KEY: key }), notify: false, sourceFactory });
     assert.equal(r.counts.new, 1);
     assert.ok(!JSON.stringify(r).includes(pemBody));
     for (const q of server.requests) assert.equal(q.headers.authorization, undefined, 'no credentials go to a local emulator endpoint');

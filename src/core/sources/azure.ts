@@ -5,28 +5,24 @@
 import { PassThrough } from 'node:stream';
 import type { AzureBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
-import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
+import type { Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../types';
 import { withRetries, RetryableError, RETRYABLE_NETWORK_CODES, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { ContainerClient, ListBlobsFlatSegmentResponse } from '@azure/storage-blob';
-import { parseBucketPath } from './location';
+import { parseBucketPath, type BucketPath } from './location';
 import { SourceError as AzureError } from './errors';
+import { checkEndpoint, collectSampleFiles, errorKind, isTlsFailure } from './common';
 
 export const AZURE_DEFAULT_CONCURRENCY = 16;
-const VERIFY_SAMPLE = 20;
 const LIST_ATTEMPTS = 5;
 /** Azure's largest page. */
 const MAX_PAGE = 5000;
 
-export interface AzurePath {
-  container: string;
-  /** '' or ending in '/'. */
-  prefix: string;
-}
+/** `az://container/prefix/`: the container is the path's bucket. */
+export type AzurePath = BucketPath;
 
 export function parseAzurePath(p: string): AzurePath {
-  const { bucket, prefix } = parseBucketPath(p, 'az', 'an Azure Blob', 'container');
-  return { container: bucket, prefix };
+  return parseBucketPath(p, 'az', 'an Azure Blob', 'container');
 }
 
 /** This store's failures are the one SourceError (the name is kept for the code that throws it). */
@@ -77,11 +73,11 @@ export class AzureSource implements Source {
     private readonly auth: AzureAuth,
     private readonly pageSize: number,
   ) {
-    this.id = `azure:${auth.serviceUrl}/${location.container}/${location.prefix}`;
+    this.id = `azure:${auth.serviceUrl}/${location.bucket}/${location.prefix}`;
   }
 
   private url(): string {
-    return `az://${this.location.container}/${this.location.prefix}`;
+    return `az://${this.location.bucket}/${this.location.prefix}`;
   }
 
   private client(): Promise<ContainerClient> {
@@ -108,7 +104,7 @@ export class AzureSource implements Source {
         default:
           service = new sdk.BlobServiceClient(a.serviceUrl, new sdk.AnonymousCredential(), options);
       }
-      return service.getContainerClient(this.location.container);
+      return service.getContainerClient(this.location.bucket);
     })();
     return this.container;
   }
@@ -149,7 +145,7 @@ export class AzureSource implements Source {
   /** Streams the listed version of the blob (If-Match its ETag: a blob replaced since is picked up by the next run). */
   async open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
     const container = await this.client();
-    const what = `downloading az://${this.location.container}/${obj.key}`;
+    const what = `downloading az://${this.location.bucket}/${obj.key}`;
     const etag = obj.version ? (obj.version.startsWith('"') ? obj.version : `"${obj.version}"`) : undefined;
     let body: NodeJS.ReadableStream | undefined;
     try {
@@ -172,19 +168,12 @@ export class AzureSource implements Source {
   }
 
   async verify(signal?: AbortSignal): Promise<VerifyResult> {
-    const { prefix, container } = this.location;
+    const { prefix, bucket: container } = this.location;
     const base = { credentialSource: this.auth.describe, sampleFiles: [] as VerifyFile[] };
     try {
       const page = await this.listPage(prefix, undefined, Math.min(this.pageSize, 100), signal, 2);
       const blobs = page.segment.blobItems;
-      const sampleFiles: VerifyFile[] = [];
-      for (const b of blobs) {
-        const rel = b.name.slice(prefix.length);
-        if (!rel || rel.endsWith('/')) continue;
-        const slash = rel.lastIndexOf('/');
-        sampleFiles.push({ name: rel.slice(slash + 1), size: b.properties.contentLength ?? 0, folder: slash >= 0 ? rel.slice(0, slash) : '' });
-        if (sampleFiles.length >= VERIFY_SAMPLE) break;
-      }
+      const sampleFiles = await collectSampleFiles(blobs, (b) => b.name.slice(prefix.length), (b) => b.properties.contentLength ?? 0);
       let detail: string;
       if (blobs.length) detail = `Listed ${this.url()} at ${this.auth.serviceUrl}: ${page.continuationToken ? `more than ${blobs.length}` : blobs.length} blob(s).`;
       else {
@@ -211,11 +200,16 @@ export class AzureSource implements Source {
   }
 
   /** A failure -> what went wrong and what to do, with Azure's own code. Never a secret. */
-  explain(err: unknown): { code: string; detail: string } {
-    if (err instanceof UserError) return { code: err.code ?? 'UserError', detail: err.message };
+  explain(err: unknown): SourceExplanation {
+    if (err instanceof UserError) return { code: err.code ?? 'UserError', detail: err.message, kind: 'invalid' };
     const p = parts(err);
-    const code = (err as { code?: string }).code ?? p.code ?? (p.status ? `HTTP${p.status}` : 'Error');
-    const { container } = this.location;
+    const c = (err as { code?: unknown } | undefined)?.code;
+    const code = (typeof c === 'string' && c ? c : undefined) ?? p.code ?? (p.status ? `HTTP${p.status}` : 'Error');
+    return { ...this.describeFailure(p, code), kind: errorKind(err, code, p.status) };
+  }
+
+  private describeFailure(p: ReturnType<typeof parts>, code: string): { code: string; detail: string } {
+    const { bucket: container } = this.location;
     const at = this.auth.serviceUrl;
     const host = (() => {
       try {
@@ -263,7 +257,7 @@ export class AzureSource implements Source {
       case 'REQUEST_SEND_ERROR':
         return { code, detail: `${at} cannot be reached (${code}: ${p.message}). Check the endpoint, the network, a proxy or firewall.` };
       default:
-        if (/CERT|SSL|TLS|EPROTO/.test(code)) return { code, detail: `TLS problem talking to ${host} (${code}). For a private certificate authority run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; for a plain-HTTP emulator write the endpoint as http://.` };
+        if (isTlsFailure(code)) return { code, detail: `TLS problem talking to ${host} (${code}). For a private certificate authority run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; for a plain-HTTP emulator write the endpoint as http://.` };
         return { code, detail: `Checking ${this.url()} at ${at} failed (${code}): ${p.message}` };
     }
   }
@@ -296,21 +290,16 @@ export async function createAzureSource(block: AzureBlock, ctx: SourceContext): 
   const location = parseAzurePath(block.path);
   const accountName = (await resolveValue(block.accountName || undefined, ctx.resolver, `${where} accountName`))?.trim() || undefined;
   const endpointRaw = (await resolveValue(block.endpoint || undefined, ctx.resolver, `${where} endpoint`))?.trim();
-  let endpoint: string | undefined;
-  if (endpointRaw) {
-    let u: URL;
-    try {
-      u = new URL(endpointRaw);
-    } catch {
-      throw new UserError(`${where}: endpoint "${endpointRaw}" is not a URL; write it like https://acme.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1.`, 'InvalidEndpoint');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${where}: endpoint must start with http:// or https://.`, 'InvalidEndpoint');
-    if (u.search) throw new UserError(`${where}: endpoint must not hold a query (a SAS token goes in sasToken).`, 'InvalidEndpoint');
-    if (u.username || u.password) throw new UserError(`${where}: endpoint must not hold a user name or password.`, 'InvalidEndpoint');
-    endpoint = u.origin + u.pathname.replace(/\/+$/, '');
-  }
-  const env = ctx.resolver.env;
-  const pageSize = Math.min(MAX_PAGE, Number(env.DSP_AZURE_PAGE_SIZE ?? process.env.DSP_AZURE_PAGE_SIZE) || MAX_PAGE); // smaller only for tests
+  const endpoint = endpointRaw
+    ? checkEndpoint(endpointRaw, {
+        where,
+        field: 'endpoint',
+        examples: 'https://acme.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1',
+        noQuery: 'endpoint must not hold a query (a SAS token goes in sasToken).',
+        noUserInfo: 'endpoint must not hold a user name or password.',
+      }).url
+    : undefined;
+  const pageSize = Math.min(MAX_PAGE, ctx.pageSize || MAX_PAGE);
   const serviceUrlFor = (name: string | undefined) => {
     if (endpoint) return endpoint;
     if (!name) throw new UserError(`${where}: set accountName (the storage account), or endpoint, or connectionString.`, 'MissingAccount');

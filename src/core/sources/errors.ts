@@ -2,7 +2,10 @@
 // and the editor read the same way whatever the store (S3, GCS, Azure, a folder). `code` keeps the
 // store's own word (NoSuchBucket, forbidden, ContainerNotFound, ECONNREFUSED, ...).
 
-export type SourceErrorKind = 'auth' | 'denied' | 'not-found' | 'throttled' | 'network' | 'tls' | 'invalid' | 'other';
+import type { SourceErrorKind } from '../types';
+import { RETRYABLE_NETWORK_CODES } from '../util/retry';
+
+export type { SourceErrorKind } from '../types';
 
 /** Node's TLS failures: the endpoint speaks something else, or its certificate is not trusted. */
 export const TLS_CODES: ReadonlySet<string> = new Set([
@@ -14,7 +17,8 @@ export const TLS_CODES: ReadonlySet<string> = new Set([
 const AUTH = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AuthenticationFailed', 'InvalidAuthenticationInfo', 'invalid_grant', 'unauthorized_client', 'invalid_client', 'authError', 'required', 'KeyFileNotFound', 'NoCredentials']);
 const DENIED = new Set(['AccessDenied', 'forbidden', 'AuthorizationFailure', 'AuthorizationPermissionMismatch', 'AllAccessDisabled', 'AccountIsDisabled', 'PublicAccessNotPermitted']);
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'notFound', 'ContainerNotFound', 'BlobNotFound', 'ResourceNotFound', 'ENOENT', 'ENOTFOUND']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+/** Network failures: the one list in src/core/util/retry.ts. */
+const NETWORK = RETRYABLE_NETWORK_CODES;
 
 /** The kind of a store's error code or HTTP status. */
 export function sourceErrorKind(code: string | undefined, status?: number): SourceErrorKind {

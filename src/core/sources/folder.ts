@@ -2,9 +2,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FolderBlock } from '../pipeline/model';
-import type { Source, SourceObject, VerifyResult } from '../types';
+import type { Source, SourceErrorKind, SourceExplanation, SourceObject, VerifyResult } from '../types';
 import type { SourceContext } from './index';
 import { decodeName } from '../util/names';
+import { errorMessage } from '../util/errors';
+import { collectSampleFiles, errorKind } from './common';
+
+/** File-system error codes -> the kind of failure. */
+const FS_KINDS: Record<string, SourceErrorKind> = {
+  ENOENT: 'not-found',
+  EACCES: 'denied',
+  EPERM: 'denied',
+  ENOTDIR: 'invalid',
+  EISDIR: 'invalid',
+  ELOOP: 'invalid',
+  ENAMETOOLONG: 'invalid',
+  ETIMEDOUT: 'network',
+  EHOSTDOWN: 'network',
+  ESTALE: 'network',
+};
 
 /** folder-to-project: the folder, relative to the pipeline file; the dataset is never listed as a source. */
 export async function createFolderSource(block: FolderBlock, ctx: SourceContext): Promise<Source> {
@@ -138,19 +154,32 @@ export class FolderSource implements Source {
   async verify(signal?: AbortSignal): Promise<VerifyResult> {
     try {
       const st = await fs.promises.stat(this.root);
-      if (!st.isDirectory()) return { ok: false, detail: `${this.root} is a file, not a folder. Point the step's path at a folder.`, code: 'ENOTDIR', sampleFiles: [] };
+      if (!st.isDirectory()) return { ok: false, detail: `${this.root} is a file, not a folder. Point the step's path at a folder.`, code: 'ENOTDIR', kind: 'invalid', sampleFiles: [] };
       await fs.promises.access(this.root, fs.constants.R_OK | fs.constants.X_OK);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return { ok: false, code, detail: code === 'ENOENT' ? `Folder ${this.root} does not exist. Fix the step's path (relative paths start at the pipeline file's folder).` : `Folder ${this.root} cannot be read (${code}). Check its permissions.`, sampleFiles: [] };
+      const e = this.explain(err);
+      return { ok: false, code: (err as NodeJS.ErrnoException).code, detail: e.detail, kind: e.kind, sampleFiles: [] };
     }
-    const sampleFiles: VerifyResult['sampleFiles'] = [];
-    for await (const o of this.list(signal)) {
-      const slash = o.rel.lastIndexOf('/');
-      sampleFiles.push({ name: o.rel.slice(slash + 1), size: o.size, folder: slash >= 0 ? o.rel.slice(0, slash) : '' });
-      if (sampleFiles.length >= 20) break;
-    }
+    const sampleFiles = await collectSampleFiles(this.list(signal), (o) => o.rel, (o) => o.size);
     return { ok: true, detail: sampleFiles.length ? `Folder ${this.root} is readable.` : `Folder ${this.root} is readable but holds no files.`, credentialSource: 'local file system', sampleFiles };
+  }
+
+  /** A failure -> what went wrong and what to do, with the file system's code (ENOENT, EACCES, ENOTDIR, ...). */
+  explain(err: unknown): SourceExplanation {
+    const c = (err as NodeJS.ErrnoException)?.code;
+    const code = typeof c === 'string' && c ? c : err instanceof Error ? err.name : 'Error';
+    const kind = FS_KINDS[code] ?? errorKind(err, code);
+    switch (code) {
+      case 'ENOENT':
+        return { code, kind, detail: `Folder ${this.root} does not exist. Fix the step's path (relative paths start at the pipeline file's folder).` };
+      case 'ENOTDIR':
+        return { code, kind, detail: `${this.root} is a file, not a folder (or a part of its path is a file). Point the step's path at a folder.` };
+      case 'EACCES':
+      case 'EPERM':
+        return { code, kind, detail: `Folder ${this.root} cannot be read (${code}). Check its permissions.` };
+      default:
+        return { code, kind, detail: c ? `Folder ${this.root} cannot be read (${code}). Check its permissions.` : `Reading folder ${this.root} failed: ${errorMessage(err)}` };
+    }
   }
 }
 

@@ -6,15 +6,17 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { GcsBlock } from '../pipeline/model';
 import { parseRef, resolveValue } from '../pipeline/refs';
-import type { Source, SourceObject, VerifyFile, VerifyResult } from '../types';
+import type { Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../types';
 import { withRetries, errorMessage, RetryableError, RETRYABLE_NETWORK_CODES, sanitizeServerText, UserError } from '../util/errors';
 import type { SourceContext } from './index';
 import type { Storage, Bucket } from '@google-cloud/storage';
 import { parseBucketPath, type BucketPath } from './location';
 import { SourceError as GcsError } from './errors';
+import { checkEndpoint, collectSampleFiles, errorKind, isLoopbackHttp, isTlsFailure } from './common';
 
 export const GCS_DEFAULT_CONCURRENCY = 16;
-const VERIFY_SAMPLE = 20;
+/** GCS's largest page. */
+const MAX_PAGE = 1000;
 const LIST_ATTEMPTS = 5;
 const LIST_FIELDS = 'items(name,size,generation,updated,contentEncoding,md5Hash),nextPageToken';
 
@@ -108,11 +110,6 @@ export interface GcsCredentials {
   credentials?: Record<string, unknown>;
   clientEmail?: string;
   projectId?: string;
-}
-
-function isLoopbackHttp(endpoint: string): boolean {
-  const u = new URL(endpoint);
-  return u.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname);
 }
 
 export class GcsSource implements Source {
@@ -254,14 +251,7 @@ export class GcsSource implements Source {
       );
       const page = await this.listPage({ prefix, maxResults: Math.min(this.pageSize, 100) }, signal, 2);
       const items = page.items ?? [];
-      const sampleFiles: VerifyFile[] = [];
-      for (const it of items) {
-        const rel = it.name.slice(prefix.length);
-        if (!rel || rel.endsWith('/')) continue;
-        const slash = rel.lastIndexOf('/');
-        sampleFiles.push({ name: rel.slice(slash + 1), size: Number(it.size ?? 0), folder: slash >= 0 ? rel.slice(0, slash) : '' });
-        if (sampleFiles.length >= VERIFY_SAMPLE) break;
-      }
+      const sampleFiles = await collectSampleFiles(items, (it) => it.name.slice(prefix.length), (it) => Number(it.size ?? 0));
       const location = (await meta)?.location;
       const at = `${this.apiEndpoint ? ` at ${this.apiEndpoint}` : ''}${location ? ` (${location.toLowerCase()})` : ''}`;
       let detail: string;
@@ -289,10 +279,15 @@ export class GcsSource implements Source {
   }
 
   /** A failure -> what went wrong and what to do, with GCS's own code. Never a secret. */
-  explain(err: unknown, from = this.creds.describe): { code: string; detail: string } {
+  explain(err: unknown, from = this.creds.describe): SourceExplanation {
     const p = parts(err);
-    const code = (err as { code?: unknown }).code && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : (p.reason ?? p.net ?? (p.status ? `HTTP${p.status}` : 'Error'));
-    const status = p.status ?? (err as GcsError).status;
+    const c = (err as { code?: unknown } | undefined)?.code;
+    const code = c && typeof c === 'string' ? c : (p.reason ?? p.net ?? (p.status ? `HTTP${p.status}` : 'Error'));
+    const status = p.status ?? (err as GcsError | undefined)?.status;
+    return { ...this.describeFailure(p, code, status, from), kind: errorKind(err, code, status) };
+  }
+
+  private describeFailure(p: ReturnType<typeof parts>, code: string, status: number | undefined, from: string): { code: string; detail: string } {
     const { bucket } = this.location;
     const at = this.apiEndpoint ?? 'Google Cloud Storage';
     const gcsSays = p.message ? ` GCS says: ${p.message.replace(/^[a-z]+ gs:\/\/[^:]*: /, '')}` : '';
@@ -322,7 +317,7 @@ export class GcsSource implements Source {
       case 'ECONNRESET':
         return { code, detail: `${at} cannot be reached (${code}). Check the network, a proxy or firewall${this.apiEndpoint ? ', and apiEndpoint' : ''}.` };
       default:
-        if (/CERT|SSL|TLS|EPROTO/.test(code)) return { code, detail: `TLS problem talking to ${at} (${code}). For a private certificate authority run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; for a plain-HTTP emulator write apiEndpoint as http://.` };
+        if (isTlsFailure(code)) return { code, detail: `TLS problem talking to ${at} (${code}). For a private certificate authority run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; for a plain-HTTP emulator write apiEndpoint as http://.` };
         return { code, detail: `Checking ${this.url()} at ${at} failed (${code}): ${p.message}` };
     }
   }
@@ -378,22 +373,14 @@ export async function createGcsSource(block: GcsBlock, ctx: SourceContext): Prom
   const endpointRaw = (await resolveValue(block.apiEndpoint || undefined, ctx.resolver, `${where} apiEndpoint`))?.trim();
   let apiEndpoint: string | undefined;
   if (endpointRaw) {
-    let u: URL;
-    try {
-      u = new URL(endpointRaw);
-    } catch {
-      throw new UserError(`${where}: apiEndpoint "${endpointRaw}" is not a URL; write it like https://storage.googleapis.com or http://127.0.0.1:4443.`, 'InvalidEndpoint');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${where}: apiEndpoint must start with http:// or https://.`, 'InvalidEndpoint');
-    if (u.username || u.password) throw new UserError(`${where}: apiEndpoint must not hold a user name or password; use keyFile or credentials.`, 'InvalidEndpoint');
+    const checked = checkEndpoint(endpointRaw, { where, field: 'apiEndpoint', examples: 'https://storage.googleapis.com or http://127.0.0.1:4443', noUserInfo: 'apiEndpoint must not hold a user name or password; use keyFile or credentials.' });
     // The SDK adds /storage/v1 itself.
-    apiEndpoint = u.origin + u.pathname.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+    apiEndpoint = checked.url.replace(/\/storage\/v1$/, '');
     if (apiEndpoint === 'https://storage.googleapis.com') apiEndpoint = undefined;
   }
   const creds = await gcsCredentials(block, ctx);
   const projectId = (await resolveValue(block.projectId || undefined, ctx.resolver, `${where} projectId`)) ?? creds.projectId;
   if (projectId) creds.projectId = projectId;
-  const env = ctx.resolver.env;
-  const pageSize = Math.min(1000, Number(env.DSP_GCS_PAGE_SIZE ?? process.env.DSP_GCS_PAGE_SIZE) || 1000); // smaller only for tests
+  const pageSize = Math.min(MAX_PAGE, ctx.pageSize || MAX_PAGE);
   return new GcsSource(location, creds, apiEndpoint, pageSize);
 }

@@ -2,6 +2,7 @@
 // loop that applies both. Sources (listing pages), the executor (transfers, through backoffMs and
 // its own queue) and the notifiers (webhooks) all use it.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SourceErrorKind } from '../types';
 
 /** An error worth retrying (network reset, 5xx, throttling, short body). */
 export class RetryableError extends Error {
@@ -17,15 +18,31 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'REQUEST_SEND_ERROR',
 ]);
 
+/**
+ * The kind of a SourceError (src/core/sources/errors.ts), read by its name and field so that this
+ * module needs nothing from the sources (which import it).
+ */
+function sourceErrorKindOf(err: unknown): SourceErrorKind | undefined {
+  const e = err as { name?: unknown; kind?: unknown };
+  return err instanceof Error && e.name === 'SourceError' && typeof e.kind === 'string' ? (e.kind as SourceErrorKind) : undefined;
+}
+
+const RETRYABLE_KINDS: ReadonlySet<SourceErrorKind> = new Set(['throttled', 'network']);
+const FINAL_KINDS: ReadonlySet<SourceErrorKind> = new Set(['auth', 'denied', 'not-found', 'invalid', 'tls']);
+
 export function isRetryable(err: unknown): boolean {
   if (err instanceof RetryableError) return true;
   const e = err as { code?: string; name?: string; final?: boolean };
   if (e?.name === 'AbortError' || e?.final) return false; // final: the source decided retrying cannot help
+  const kind = sourceErrorKindOf(err);
+  if (kind && RETRYABLE_KINDS.has(kind)) return true;
+  if (kind && FINAL_KINDS.has(kind)) return false;
   return !!e?.code && RETRYABLE_NETWORK_CODES.has(e.code);
 }
 
 export function isThrottle(err: unknown): boolean {
-  return err instanceof RetryableError && err.throttled;
+  if (err instanceof RetryableError) return err.throttled;
+  return sourceErrorKindOf(err) === 'throttled';
 }
 
 /** The wait before retry `attempt` (1, 2, …): exponential with jitter, longer when the server asked us to slow down. */

@@ -12,8 +12,15 @@ const USER_AGENT = 'data-source-pipelines/0.1';
 const ERROR_BODY_LIMIT = 64 * 1024;
 const LIST_ATTEMPTS = 6;
 // A connection that sends nothing for this long is dropped and the request retried (the AWS CLI's
-// read timeout is 60 s too). DSP_S3_IDLE_TIMEOUT_MS overrides it (a flaky link, or a test).
-const idleTimeoutMs = () => (Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) > 0 ? Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) : 60_000);
+// read timeout is 60 s too). SourceContext.idleTimeoutMs, else the DSP_S3_IDLE_TIMEOUT_MS environment
+// variable (read per request: a user setting for a flaky link), overrides it.
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const idleTimeoutFromEnv = () => (Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) > 0 ? Number(process.env.DSP_S3_IDLE_TIMEOUT_MS) : DEFAULT_IDLE_TIMEOUT_MS);
+
+export interface S3ClientOptions {
+  /** Drop a connection that sends nothing for this long; unset: DSP_S3_IDLE_TIMEOUT_MS, else 60 s. */
+  idleTimeoutMs?: number;
+}
 
 export interface S3Location {
   /** Custom endpoint URL; undefined for AWS. */
@@ -72,6 +79,7 @@ export class S3Client {
   constructor(
     readonly loc: S3Location,
     private readonly creds: CredentialChoice,
+    private readonly options: S3ClientOptions = {},
   ) {
     this.base = loc.endpoint ? new URL(loc.endpoint) : undefined;
     this.secure = this.base ? this.base.protocol === 'https:' : true;
@@ -121,7 +129,7 @@ export class S3Client {
     const mod = this.secure ? https : http;
     return new Promise<RawResponse>((resolve, reject) => {
       const req = mod.request({ method, agent: this.agent, hostname: t.hostname, port: t.port, path: qs ? `${t.path}?${qs}` : t.path, headers: signed, signal });
-      const idle = idleTimeoutMs();
+      const idle = this.options.idleTimeoutMs && this.options.idleTimeoutMs > 0 ? this.options.idleTimeoutMs : idleTimeoutFromEnv();
       req.setTimeout(idle, () => req.destroy(new RetryableError(`${what}: the connection sent nothing for ${idle / 1000} s (stalled); retrying`, false, 'ETIMEDOUT')));
       req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, what)));
       req.once('response', (res) => {

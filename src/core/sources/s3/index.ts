@@ -4,17 +4,17 @@
 // Importing this module loads no SDK.
 import type { S3Block } from '../../pipeline/model';
 import { resolveValue } from '../../pipeline/refs';
-import type { Source, SourceObject, VerifyFile, VerifyResult } from '../../types';
-import { errorMessage, UserError } from '../../util/errors';
+import type { Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../../types';
+import { errorMessage } from '../../util/errors';
 import type { SourceContext } from '../index';
+import { checkEndpoint, collectSampleFiles, errorKind, isTlsFailure } from '../common';
 import { S3Client, type RequestCounts } from './client';
 import { chooseCredentials, type CredentialChoice } from './credentials';
-import { S3Error, TLS_CODES } from './errors';
+import { S3Error } from './errors';
 import { parseBucketPath, type BucketPath } from '../location';
 
 /** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
 export const S3_DEFAULT_CONCURRENCY = 64;
-const VERIFY_SAMPLE = 20;
 /** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
 const VERIFY_ATTEMPTS = 2;
 
@@ -88,18 +88,11 @@ export class S3Source implements Source {
     try {
       await this.creds.get();
     } catch (err) {
-      return { ...base(), ok: false, code: (err as { code?: string }).code ?? 'CredentialsProviderError', detail: errorMessage(err) };
+      return { ...base(), ok: false, code: (err as { code?: string }).code ?? 'CredentialsProviderError', detail: errorMessage(err), kind: 'auth' };
     }
     try {
       const page = await this.client.listPage(prefix, { maxKeys: Math.min(this.pageSize ?? 100, 100), attempts: VERIFY_ATTEMPTS }, signal);
-      const sampleFiles: VerifyFile[] = [];
-      for (const o of page.objects) {
-        const rel = o.key.slice(prefix.length);
-        if (!rel || rel.endsWith('/')) continue;
-        const slash = rel.lastIndexOf('/');
-        sampleFiles.push({ name: rel.slice(slash + 1), size: o.size, folder: slash >= 0 ? rel.slice(0, slash) : '' });
-        if (sampleFiles.length >= VERIFY_SAMPLE) break;
-      }
+      const sampleFiles = await collectSampleFiles(page.objects, (o) => o.key.slice(prefix.length), (o) => o.size);
       const notes: string[] = [];
       if (this.client.redirectedFrom) notes.push(`The bucket is in region ${this.client.region}, not ${this.client.redirectedFrom}: set "region": "${this.client.region}" on the step to save a redirect.`);
       if (this.creds.anonymous()) notes.push('No credentials were found, so requests are anonymous; that works because the bucket allows public listing.');
@@ -129,9 +122,14 @@ export class S3Source implements Source {
   }
 
   /** A failure -> what went wrong and what to do, with the storage's own code. Never a secret. */
-  explain(err: unknown): { code: string; detail: string } {
-    const e = err as { code?: string; message?: string };
-    const code = e.code ?? (err instanceof Error ? err.name : 'Error');
+  explain(err: unknown): SourceExplanation {
+    const c = (err as { code?: unknown } | undefined)?.code;
+    const code = typeof c === 'string' && c ? c : err instanceof Error ? err.name : 'Error';
+    return { ...this.describeFailure(err, code), kind: errorKind(err, code) };
+  }
+
+  private describeFailure(err: unknown, code: string): { code: string; detail: string } {
+    const e = (err ?? {}) as { code?: string; message?: string };
     const { bucket } = this.location;
     const at = this.client.describeEndpoint();
     const from = this.creds.describe();
@@ -178,7 +176,7 @@ export class S3Source implements Source {
       case 'ERR_TLS_CERT_ALTNAME_INVALID':
         return { code, detail: `TLS problem: the certificate of ${host} is for another host name (${code}). Check the endpoint${this.client.loc.pathStyle ? '' : '; for bucket names with dots set "forcePathStyle": true'}.` };
       default:
-        if (TLS_CODES.has(code) || /CERT|SSL|TLS/.test(code))
+        if (isTlsFailure(code))
           return { code, detail: `TLS problem: the certificate of ${host} is not trusted (${code}). For a private certificate authority, run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; also check the host name and this machine's clock.` };
         if (code.startsWith('HPE_')) return { code, detail: `${at} did not answer with valid HTTP (${code}). If it is an HTTPS server, the endpoint must start with https://.` };
         if (err instanceof S3Error) return { code, detail: `${e.message}` };
@@ -195,23 +193,15 @@ export async function createS3Source(block: S3Block, ctx: SourceContext): Promis
   const where = `step "${ctx.step}"`;
   const location = parseS3Path(block.path);
   const endpointRaw = (await resolveValue(block.endpoint || undefined, ctx.resolver, `${where} endpoint`))?.trim();
-  let endpoint: string | undefined;
-  if (endpointRaw) {
-    let u: URL;
-    try {
-      u = new URL(endpointRaw);
-    } catch {
-      throw new UserError(`${where}: endpoint "${endpointRaw}" is not a URL; write it like https://s3.fr-par.scw.cloud or http://127.0.0.1:9000.`, 'InvalidEndpoint');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`${where}: endpoint must start with http:// or https://.`, 'InvalidEndpoint');
-    if (u.username || u.password) throw new UserError(`${where}: the endpoint URL must not hold a user name or password; use accessKey and secretKey.`, 'InvalidEndpoint');
-    endpoint = u.origin + u.pathname.replace(/\/+$/, '');
-  }
+  const endpoint = endpointRaw
+    ? checkEndpoint(endpointRaw, { where, field: 'endpoint', examples: 'https://s3.fr-par.scw.cloud or http://127.0.0.1:9000', noUserInfo: 'the endpoint URL must not hold a user name or password; use accessKey and secretKey.' }).url
+    : undefined;
   const env = ctx.resolver.env;
   const region = (await resolveValue(block.region || undefined, ctx.resolver, `${where} region`)) || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   const creds = await chooseCredentials(block, ctx.resolver, ctx.step);
-  const pageSize = Number(env.DSP_S3_PAGE_SIZE ?? process.env.DSP_S3_PAGE_SIZE) || undefined; // tests only
-  const client = new S3Client({ endpoint, bucket: location.bucket, region, pathStyle: block.forcePathStyle ?? !!endpoint, requesterPays: !!block.requesterPays }, creds);
+  // ctx.pageSize for tests in this process; DSP_S3_PAGE_SIZE for tests that start the CLI (the reliability suite).
+  const pageSize = ctx.pageSize ?? (Number(env.DSP_S3_PAGE_SIZE) || undefined);
+  const client = new S3Client({ endpoint, bucket: location.bucket, region, pathStyle: block.forcePathStyle ?? !!endpoint, requesterPays: !!block.requesterPays }, creds, { idleTimeoutMs: ctx.idleTimeoutMs });
   return new S3Source(client, location, creds, pageSize, block.secretKey && /^\$\{/.test(block.secretKey) ? block.secretKey : undefined);
 }
 
