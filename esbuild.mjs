@@ -1,6 +1,7 @@
 // Bundles the CLI and the extension. Cloud SDKs stay in the bundle but load lazily (dynamic import).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 
 const { editorSchema } = createRequire(import.meta.url)('./scripts/editor-schema.cjs');
@@ -25,6 +26,8 @@ const common = {
 
 // Cloud SDKs and the mailer are loaded with await import() on first use. Each gets a bundle of
 // its own in dist/vendor/, so starting the CLI or the engine parses none of them.
+// @aws-sdk/client-s3 is a devDependency: only the demo generator (dist/demo.js, not shipped: see
+// .vscodeignore) and the tests use it; the engine signs its own S3 requests.
 const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer'];
 const vendorFile = (name) => `vendor/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
 const vendorOnDemand = {
@@ -64,13 +67,24 @@ if (fs.existsSync('src/webview/preview.ts')) {
   builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/preview.ts'], outfile: 'dist/webview/preview.js' });
 }
 
+// The preview webview's icons come from @vscode/codicons at build time (no copy in the repository):
+// dist/webview/codicons/ is in the webview's localResourceRoots and in .vscodeignore's shipped list.
+const CODICON_FILES = ['codicon.css', 'codicon.ttf'];
+function copyCodicons() {
+  const from = path.dirname(createRequire(import.meta.url).resolve('@vscode/codicons/dist/codicon.css'));
+  fs.mkdirSync('dist/webview/codicons', { recursive: true });
+  for (const f of CODICON_FILES) fs.copyFileSync(path.join(from, f), path.join('dist/webview/codicons', f));
+}
+
 if (watch) {
+  copyCodicons();
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   // VS Code's JSON service gets an assist-only schema: completion and hover, no problems of its own.
   fs.writeFileSync('dist/pipeline.editor.schema.json', JSON.stringify(editorSchema(JSON.parse(fs.readFileSync('schemas/pipeline.schema.json', 'utf8')))));
   fs.chmodSync('dist/cli.js', 0o755);
+  copyCodicons();
   for (const r of results) {
     if (r.metafile) fs.writeFileSync('dist/extension.meta.json', JSON.stringify(r.metafile));
   }

@@ -1,25 +1,20 @@
-// Shared argument handling for commands invoked from CodeLens, the palette, editor titles and trees.
+// Argument handling for commands invoked from CodeLens, the palette, editor titles and trees. The
+// shapes are in ./lib/args; a picker only runs when the command got no argument (the palette).
 import * as vscode from 'vscode';
+import { isStepArg, uriOfArg } from './lib/args';
 import { outlinePipeline, type StepLocation } from './lib/pipelineDoc';
 import { pickPipelineUri, pipelineText } from './services';
 
-/** A tree node (Pipelines view) carries its uri and maybe a step. */
-interface NodeArg {
-  uri?: vscode.Uri;
-  step?: StepLocation;
+/** The pipeline file of a PipelineArg, StepArg or Uri (menus), else the active editor or a pick. */
+export async function resolvePipeline(arg: unknown): Promise<vscode.Uri | undefined> {
+  return uriOfArg(arg) ?? pickPipelineUri();
 }
 
-export async function resolvePipelineAndStep(
-  a: unknown,
-  b: unknown,
-  want: (s: StepLocation) => boolean,
-  placeHolder: string,
-): Promise<{ uri: vscode.Uri; step: string } | undefined> {
-  const node = a as NodeArg | undefined;
-  const uri = await pickPipelineUri(a);
+/** A StepArg names the step; a PipelineArg or Uri names the file and the step is picked among `want`. */
+export async function resolvePipelineAndStep(arg: unknown, want: (s: StepLocation) => boolean, placeHolder: string): Promise<{ uri: vscode.Uri; step: string } | undefined> {
+  if (isStepArg(arg)) return { uri: arg.uri, step: arg.step };
+  const uri = await resolvePipeline(arg);
   if (!uri) return undefined;
-  if (typeof b === 'string') return { uri, step: b };
-  if (node?.step && typeof node.step.name === 'string') return { uri, step: node.step.name };
   const outline = outlinePipeline(await pipelineText(uri));
   const steps = (outline?.steps ?? []).filter(want);
   if (steps.length === 0) {
@@ -32,8 +27,4 @@ export async function resolvePipelineAndStep(
     { placeHolder },
   );
   return pick ? { uri, step: pick.step } : undefined;
-}
-
-export function triggerOf(arg: unknown): 'codelens' | 'ui' {
-  return arg === 'codelens' ? 'codelens' : 'ui';
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, Trigger } from '../core';
 import { core } from './core';
+import { pipelineArg, runArg } from './lib/args';
 import { countsSummary, formatDuration, throttle } from './lib/runFormat';
 import { errorText, saveIfDirty, type ActiveRun, type Services } from './services';
 import { requireTrust } from './trust';
@@ -113,9 +114,9 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
 function notifyResult(svc: Services, run: RunRecord): void {
   const summary = `${run.pipeline}: ${run.status} in ${formatDuration(run.durationMs)} — ${countsSummary(run.counts)}`;
   const handle = (b: string | undefined) => {
-    if (b === 'Show Report') void vscode.commands.executeCommand('dataPipelines.showRunReport', { run });
+    if (b === 'Show Report') void vscode.commands.executeCommand('dataPipelines.showRunReport', runArg(run));
     if (b === 'Open Log') svc.log.show(true);
-    if (b === 'Open Dataset') void vscode.commands.executeCommand('dataPipelines.openDataset', vscode.Uri.file(run.pipelineFile));
+    if (b === 'Open Dataset') void vscode.commands.executeCommand('dataPipelines.openDataset', pipelineArg(vscode.Uri.file(run.pipelineFile)));
   };
   switch (run.status) {
     case 'success':

@@ -123,11 +123,8 @@ export class Services implements vscode.Disposable {
   }
 }
 
-/** The pipeline file a command is about: its argument, else the active editor, else a pick. */
-export async function pickPipelineUri(arg: unknown): Promise<vscode.Uri | undefined> {
-  if (arg instanceof vscode.Uri && isPipelineUri(arg)) return arg;
-  const fromNode = (arg as { uri?: unknown } | undefined)?.uri;
-  if (fromNode instanceof vscode.Uri && isPipelineUri(fromNode)) return fromNode;
+/** The pipeline file a palette command is about: the active editor, else a pick (commands narrow their argument first: ../pickers). */
+export async function pickPipelineUri(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   if (isPipelineUri(active)) return active;
   const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 200);

@@ -35,6 +35,31 @@ describe('bundles', function () {
     assert.equal(core.status, 0);
   });
 
+  it('the preview webview\'s codicons are built from @vscode/codicons and ship (not copied into media/)', () => {
+    const root = path.resolve(DIST, '..');
+    const pkg = path.dirname(require.resolve('@vscode/codicons/package.json'));
+    const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const f of ['codicon.css', 'codicon.ttf']) {
+      const built = path.join(DIST, 'webview', 'codicons', f);
+      assert.ok(fs.existsSync(built), `node esbuild.mjs writes dist/webview/codicons/${f}`);
+      assert.ok(fs.readFileSync(built).equals(fs.readFileSync(path.join(pkg, 'dist', f))), `dist/webview/codicons/${f} is the package's`);
+      assert.ok(ignore.includes(`!dist/webview/codicons/${f}`), `.vscodeignore ships dist/webview/codicons/${f}`);
+    }
+    assert.ok(!fs.existsSync(path.join(root, 'media', 'codicons')), 'no committed copy under media/codicons');
+    const css = fs.readFileSync(path.join(DIST, 'webview', 'codicons', 'codicon.css'), 'utf8');
+    assert.match(css, /url\("?\.\/codicon\.ttf/, 'the stylesheet finds the font next to it');
+  });
+
+  it('@aws-sdk/client-s3 is a dev dependency: no shipped bundle loads it', () => {
+    const root = path.resolve(DIST, '..');
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    assert.equal(pkg.dependencies['@aws-sdk/client-s3'], undefined);
+    assert.ok(pkg.devDependencies['@aws-sdk/client-s3']);
+    for (const f of ['cli.js', 'core.js', 'extension.js']) assert.ok(!fs.readFileSync(path.join(DIST, f), 'utf8').includes('aws-sdk-client-s3'), `${f} does not load the client-s3 vendor bundle`);
+    const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+    assert.ok(!ignore.includes('!dist/demo.js') && !ignore.includes('!dist/vendor/aws-sdk-client-s3.js'), 'the demo and its S3 client do not ship');
+  });
+
   it('the extension bundle carries no core module: the engine loads from dist/core.js on first use', () => {
     // Written by esbuild.mjs from the extension build's metafile.
     const meta = JSON.parse(fs.readFileSync(path.join(DIST, 'extension.meta.json'), 'utf8')) as {

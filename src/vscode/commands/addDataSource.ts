@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActionBlock, ImportBlock, Step } from '../../core';
 import type { Deps } from '../deps';
-import { addStepEdits, applyTextEdits, newPipelineText, outlinePipeline, secretRef, suggestSecretName, validateSecretName } from '../lib/pipelineDoc';
+import { pipelineArg } from '../lib/args';
+import { addStepEdits, applyTextEdits, newPipelineText, outlinePipeline, secretRef, serviceAccountKeyProblem, suggestSecretName, validateSecretName } from '../lib/pipelineDoc';
 import { errorText, isPipelineUri, PIPELINE_GLOB, pipelineText, type Services } from '../services';
 import { describeVerification, verifySteps } from './verifyCredentials';
 
-type Kind = 's3' | 's3-compatible' | 'gcs' | 'azure' | 'folder' | 'none';
+/** gcs: native gcs-to-project (service account or ADC); gcs-hmac: GCS's S3-compatible XML API with HMAC keys (s3-to-project). */
+type Kind = 's3' | 's3-compatible' | 'gcs' | 'gcs-hmac' | 'azure' | 'folder' | 'none';
 
 interface Draft {
   kind: Kind;
@@ -61,20 +63,87 @@ async function targetFile(forceNew: boolean): Promise<{ uri: vscode.Uri; exists:
 
 const S3_PATH = /^s3:\/\/[^/]+(\/.*)?$/;
 
+/** Google Cloud Storage: the native block, or the S3-compatible XML API with HMAC keys. */
+async function gcsAccess(): Promise<Kind> {
+  const choice = await pick(
+    'Google Cloud Storage access',
+    [
+      { label: '$(key) Service account or Application Default Credentials', description: 'gcs-to-project, the JSON API', id: 'gcs' as Kind },
+      { label: '$(server) HMAC keys over the S3 API (s3-to-project)', description: "GCS's S3-compatible XML API with an HMAC access key and secret", id: 'gcs-hmac' as Kind },
+    ],
+    'How does the pipeline reach the bucket?',
+  );
+  return choice.id;
+}
+
+const GS_PATH = /^gs:\/\/[^/]+(\/.*)?$/;
+
+async function gcsLocationAndCredentials(baseDir: string, prev: Record<string, string | undefined> | undefined): Promise<{ block: ImportBlock; secret?: Draft['secret'] }> {
+  const p = await input('location', {
+    prompt: 'Bucket and prefix, as gs://bucket/prefix/',
+    placeHolder: 'gs://my-bucket/images/',
+    value: prev?.path?.startsWith('gs://') ? prev.path : undefined,
+    validateInput: (v) => (GS_PATH.test(v.trim()) ? undefined : 'Write it as gs://bucket/prefix/'),
+  });
+  const block: ImportBlock = { type: 'gcs-to-project', path: p };
+  const how = await pick(
+    'credentials',
+    [
+      { label: '$(key) Service-account key, kept in Secret Storage', description: 'pick the JSON key file; the file says ${secret:NAME}', id: 'secret' as const },
+      { label: '$(file) Service-account key file (keyFile)', description: 'the pipeline names a JSON key file on this machine', id: 'keyFile' as const },
+      { label: '$(account) Application Default Credentials', description: 'gcloud auth application-default login, a workload identity, or a public bucket', id: 'adc' as const },
+    ],
+    'Which credentials read the bucket?',
+  );
+  if (how.id === 'adc') return { block };
+  if (how.id === 'keyFile') {
+    block.keyFile = await input('key file', {
+      prompt: `Path of the service-account JSON key, absolute or relative to ${baseDir}. Keep it out of version control.`,
+      placeHolder: './gcs-key.json',
+      value: prev?.keyFile,
+      validateInput: (v) => {
+        if (!v.trim()) return 'Enter the path of the key file.';
+        try {
+          return serviceAccountKeyProblem(fs.readFileSync(path.resolve(baseDir, v.trim()), 'utf8'));
+        } catch {
+          return `${path.resolve(baseDir, v.trim())} cannot be read.`;
+        }
+      },
+    });
+    return { block };
+  }
+  for (;;) {
+    const picked = await vscode.window.showOpenDialog({ title: `${TITLE}: service-account key (JSON)`, canSelectMany: false, openLabel: 'Use this key', filters: { 'JSON key': ['json'] }, defaultUri: vscode.Uri.file(baseDir) });
+    if (!picked?.[0]) throw new Cancelled();
+    const value = Buffer.from(await vscode.workspace.fs.readFile(picked[0])).toString('utf8');
+    const problem = serviceAccountKeyProblem(value);
+    if (problem) {
+      const again = await vscode.window.showWarningMessage(`${path.basename(picked[0].fsPath)}: ${problem}`, 'Pick Another File');
+      if (!again) throw new Cancelled();
+      continue;
+    }
+    const name = await input('secret name', { prompt: 'The file will say ${secret:NAME}; the CLI reads the environment variable NAME (the whole JSON key).', value: suggestSecretName(p.replace(/^gs:\/\//, ''), 'credentials', 'gcs-to-project'), validateInput: validateSecretName });
+    block.credentials = secretRef(name);
+    return { block, secret: { name, value } };
+  }
+}
+
 async function locationAndCredentials(kind: Kind, baseDir: string, previous?: ImportBlock): Promise<{ block: ImportBlock; secret?: Draft['secret'] }> {
   const prev = previous as Record<string, string | undefined> | undefined;
   switch (kind) {
+    case 'gcs':
+      return gcsLocationAndCredentials(baseDir, prev);
     case 's3':
     case 's3-compatible':
-    case 'gcs': {
-      const scheme = kind === 'gcs' ? 'gs' : 's3';
+    case 'gcs-hmac': {
+      const scheme = kind === 'gcs-hmac' ? 'gs' : 's3';
       let p = await input('location', {
-        prompt: kind === 'gcs' ? 'Bucket and prefix, as gs://bucket/prefix/ (read through GCS\'s S3-compatible XML API with HMAC keys)' : 'Bucket and prefix, as s3://bucket/prefix/',
+        prompt: kind === 'gcs-hmac' ? 'Bucket and prefix, as gs://bucket/prefix/ (read through GCS\'s S3-compatible XML API with HMAC keys)' : 'Bucket and prefix, as s3://bucket/prefix/',
         placeHolder: `${scheme}://my-bucket/images/`,
         value: prev?.path?.replace(/^s3:/, `${scheme}:`),
         validateInput: (v) => (new RegExp(`^${scheme}://[^/]+(/.*)?$`).test(v.trim()) ? undefined : `Write it as ${scheme}://bucket/prefix/`),
       });
-      if (kind === 'gcs') p = p.replace(/^gs:/, 's3:');
+      if (kind === 'gcs-hmac') p = p.replace(/^gs:/, 's3:');
       if (!S3_PATH.test(p)) throw new Error(`unexpected path ${p}`);
       const block: ImportBlock = { type: 's3-to-project', path: p };
       if (kind === 's3-compatible') {
@@ -92,10 +161,10 @@ async function locationAndCredentials(kind: Kind, baseDir: string, previous?: Im
           },
         });
       }
-      if (kind === 'gcs') block.endpoint = 'https://storage.googleapis.com';
-      block.region = await input('region', { prompt: "The bucket's region", value: prev?.region ?? (kind === 'gcs' ? 'auto' : 'us-east-1'), validateInput: (v) => (v.trim() ? undefined : 'Give a region (us-east-1 works for most S3-compatible stores).') });
+      if (kind === 'gcs-hmac') block.endpoint = 'https://storage.googleapis.com';
+      block.region = await input('region', { prompt: "The bucket's region", value: prev?.region ?? (kind === 'gcs-hmac' ? 'auto' : 'us-east-1'), validateInput: (v) => (v.trim() ? undefined : 'Give a region (us-east-1 works for most S3-compatible stores).') });
       const accessKey = await input('access key', {
-        prompt: kind === 's3' ? 'Access key id. Leave empty to use the AWS credential chain (environment, profile, SSO, instance role).' : kind === 'gcs' ? 'HMAC access key id' : 'Access key id',
+        prompt: kind === 's3' ? 'Access key id. Leave empty to use the AWS credential chain (environment, profile, SSO, instance role).' : kind === 'gcs-hmac' ? 'HMAC access key id' : 'Access key id',
         value: prev?.accessKey,
         validateInput: (v) => (kind !== 's3' && !v.trim() ? 'Enter the access key id.' : undefined),
       });
@@ -230,20 +299,19 @@ export function registerAddDataSource(context: vscode.ExtensionContext, { svc }:
           [
             { label: '$(cloud) Amazon S3', description: 'AWS S3 bucket', id: 's3' as Kind },
             { label: '$(server) S3-compatible', description: 'MinIO, Ceph, R2, B2, Wasabi, Scaleway…', id: 's3-compatible' as Kind },
-            { label: '$(cloud) Google Cloud Storage', description: 'through the S3-compatible XML API with HMAC keys', id: 'gcs' as Kind },
+            { label: '$(cloud) Google Cloud Storage', description: 'service account, Application Default Credentials or HMAC keys', id: 'gcs' as Kind },
             { label: '$(azure) Azure Blob Storage', description: 'container with an account key', id: 'azure' as Kind },
             { label: '$(folder) Local folder', description: 'a local or mounted folder', id: 'folder' as Kind },
             { label: '$(circle-slash) None', description: 'only post-sync actions', id: 'none' as Kind },
           ],
           'Where does the data live?',
         );
-        const draft: Draft = { kind: kind.id };
+        const draft: Draft = { kind: kind.id === 'gcs' ? await gcsAccess() : kind.id };
         if (draft.kind !== 'none') {
           for (;;) {
             const got = await locationAndCredentials(draft.kind, baseDir, draft.block);
             draft.block = got.block;
             draft.secret = got.secret;
-            if (draft.kind === 'azure') break; // no Azure source in this version: nothing to verify against
             const verdict = await verifyDraft(svc, target.uri, draft.block, draft.secret);
             if (verdict !== 'retry') break;
           }
@@ -280,8 +348,8 @@ export function registerAddDataSource(context: vscode.ExtensionContext, { svc }:
         await vscode.window.showTextDocument(doc, { preview: false });
         svc.log.info(`[add data source] added ${steps.map((s) => `"${s.name}"`).join(' and ')} to ${target.uri.fsPath}`);
         void vscode.window.showInformationMessage(`Added ${steps.map((s) => `"${s.name}"`).join(' and ')} to ${path.basename(target.uri.fsPath)}.`, 'Preview', 'Run Pipeline').then((b) => {
-          if (b === 'Preview') void vscode.commands.executeCommand('dataPipelines.previewPipeline', target.uri);
-          if (b === 'Run Pipeline') void vscode.commands.executeCommand('dataPipelines.runPipeline', target.uri);
+          if (b === 'Preview') void vscode.commands.executeCommand('dataPipelines.previewPipeline', pipelineArg(target.uri));
+          if (b === 'Run Pipeline') void vscode.commands.executeCommand('dataPipelines.runPipeline', pipelineArg(target.uri));
         });
         return target.uri;
       } catch (err) {

@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { core } from '../core';
 import type { Deps } from '../deps';
 import { requireTrust } from '../trust';
-import { pickPipelineUri, PIPELINE_GLOB } from '../services';
+import { resolvePipeline } from '../pickers';
+import { PIPELINE_GLOB } from '../services';
 
 const KEY_SECRET = 'DSP_API_KEY';
 const SCHEME = 'data-pipelines-code';
@@ -29,7 +30,7 @@ export function registerRunFromCode(context: vscode.ExtensionContext, { svc }: D
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, snippets),
     vscode.commands.registerCommand('dataPipelines.runFromCode', async (arg?: unknown) => {
       if (!requireTrust('Run pipeline from code')) return;
-      const uri = await pickPipelineUri(arg);
+      const uri = await resolvePipeline(arg);
       if (!uri) return;
       const c = await core();
       let key = await context.secrets.get(KEY_SECRET);

@@ -4,21 +4,23 @@ import type { RunRecord } from '../../core';
 import { core } from '../core';
 import type { Deps } from '../deps';
 import { formatTime } from '../lib/runFormat';
-import { pickPipelineUri, pipelineText } from '../services';
+import { isRunArg } from '../lib/args';
+import { resolvePipeline } from '../pickers';
+import { pipelineText } from '../services';
 import { runReportUri } from '../views/runReport';
 
 /** Show run report: a markdown report of one run (from the Runs view, a notification, or a pick). */
 export function registerShowRunReport(context: vscode.ExtensionContext, { reports, svc }: Deps): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('dataPipelines.showRunReport', async (arg?: unknown) => {
-      let run = (arg as { run?: RunRecord } | undefined)?.run;
+      let run: RunRecord | undefined = isRunArg(arg) ? arg.run : undefined;
       let datasetDir: string | undefined;
       const { datasetDirFor } = await core();
       if (run) {
         const text = await fs.readFile(run.pipelineFile, 'utf8').catch(() => '');
         datasetDir = datasetDirFor(run.pipelineFile, text);
       } else {
-        const uri = await pickPipelineUri(arg);
+        const uri = await resolvePipeline(arg);
         if (!uri) return;
         datasetDir = datasetDirFor(uri.fsPath, await pipelineText(uri));
         const runs = await svc.runs.runs(datasetDir);

@@ -35,9 +35,9 @@ export async function verifySteps(svc: Services, uri: vscode.Uri, steps: string[
 
 export function registerVerifyCredentials(context: vscode.ExtensionContext, { svc }: Deps): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('dataPipelines.verifyCredentials', async (a?: unknown, b?: unknown) => {
+    vscode.commands.registerCommand('dataPipelines.verifyCredentials', async (arg?: unknown) => {
       if (!requireTrust('Verify credentials')) return undefined;
-      const target = await resolvePipelineAndStep(a, b, (s) => s.kind === 'import', 'Which import step should be verified?');
+      const target = await resolvePipelineAndStep(arg, (s) => s.kind === 'import', 'Which import step should be verified?');
       if (!target) return undefined;
       try {
         const results = await verifySteps(svc, target.uri, [target.step]);

@@ -2,9 +2,11 @@
 // step; run on each action step. Every lens is also a palette command and an editor-title action.
 import * as vscode from 'vscode';
 import { core } from '../core';
+import { pipelineArg, stepArg } from '../lib/args';
 import { outlinePipeline } from '../lib/pipelineDoc';
 import { describeNextRun } from '../lib/runFormat';
 import { PIPELINE_SELECTOR, type Services } from '../services';
+import { parsedPipeline } from './parsedPipeline';
 
 export function registerCodeLens(context: vscode.ExtensionContext, svc: Services): void {
   const changed = new vscode.EventEmitter<void>();
@@ -30,15 +32,15 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
         // The engine is loaded for diagnostics anyway.
         const c = await core();
         if (running) {
-          lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [uri] }));
+          lenses.push(new vscode.CodeLens(top, { title: '$(sync~spin) Running… Cancel', command: 'dataPipelines.cancelRun', arguments: [pipelineArg(uri)] }));
         } else {
-          // The same check `validate` and the runner make.
-          const errors = c.loadPipelineText(text, uri.fsPath).problems.filter((p) => p.severity === 'error').length;
+          // The same check `validate` and the runner make, parsed once per version with diagnostics.
+          const errors = (await parsedPipeline(doc)).problems.filter((p) => p.severity === 'error').length;
           const blocked = errors ? ` (${errors} error${errors === 1 ? '' : 's'})` : '';
           const tooltip = !trusted ? 'Runs are disabled until you trust this workspace' : errors ? 'Fix the errors first: running shows them' : 'Sync the dataset and run the post-sync actions';
-          lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}${blocked}`, tooltip, command: 'dataPipelines.runPipeline', arguments: [uri, 'codelens'] }));
+          lenses.push(new vscode.CodeLens(top, { title: `▶ Run pipeline${restricted}${blocked}`, tooltip, command: 'dataPipelines.runPipeline', arguments: [pipelineArg(uri, 'codelens')] }));
         }
-        lenses.push(new vscode.CodeLens(top, { title: 'Preview labels & split', tooltip: 'List every object with its label, category and destination; writes nothing', command: 'dataPipelines.previewPipeline', arguments: [uri] }));
+        lenses.push(new vscode.CodeLens(top, { title: 'Preview labels & split', tooltip: 'List every object with its label, category and destination; writes nothing', command: 'dataPipelines.previewPipeline', arguments: [pipelineArg(uri)] }));
         if (outline.schedule !== undefined || outline.intervalStr !== undefined) {
           let last: string | undefined;
           try {
@@ -53,10 +55,10 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
           const at = doc.positionAt(s.offset);
           const r = new vscode.Range(at, at);
           if (s.kind === 'import') {
-            lenses.push(new vscode.CodeLens(r, { title: 'Verify credentials', tooltip: `Check that ${s.sourcePath ?? 'the location'} can be listed with these credentials`, command: 'dataPipelines.verifyCredentials', arguments: [uri, s.name] }));
-            lenses.push(new vscode.CodeLens(r, { title: 'Preview step', command: 'dataPipelines.previewStep', arguments: [uri, s.name] }));
+            lenses.push(new vscode.CodeLens(r, { title: 'Verify credentials', tooltip: `Check that ${s.sourcePath ?? 'the location'} can be listed with these credentials`, command: 'dataPipelines.verifyCredentials', arguments: [stepArg(uri, s.name)] }));
+            lenses.push(new vscode.CodeLens(r, { title: 'Preview step', command: 'dataPipelines.previewStep', arguments: [stepArg(uri, s.name)] }));
           } else if (!running) {
-            lenses.push(new vscode.CodeLens(r, { title: `▶ Run step${restricted}`, command: 'dataPipelines.runStep', arguments: [uri, s.name, 'codelens'] }));
+            lenses.push(new vscode.CodeLens(r, { title: `▶ Run step${restricted}`, command: 'dataPipelines.runStep', arguments: [stepArg(uri, s.name, 'codelens')] }));
           }
         }
         return lenses;

@@ -1,9 +1,9 @@
 // Diagnostics from the core's semantic checks, at the exact range of the offending node.
 import * as vscode from 'vscode';
 import type { Problem } from '../../core';
-import { core } from '../core';
 import { editorProblems } from '../lib/problems';
 import { isPipelineUri, type Services } from '../services';
+import { forgetParsedPipeline, parsedPipeline } from './parsedPipeline';
 
 const SEVERITY: Record<Problem['severity'], vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
@@ -26,8 +26,7 @@ export function registerDiagnostics(context: vscode.ExtensionContext, svc: Servi
 
   const check = async (doc: vscode.TextDocument) => {
     if (!isPipelineUri(doc.uri) || doc.isClosed) return;
-    const c = await core();
-    const loaded = c.loadPipelineText(doc.getText(), doc.uri.fsPath);
+    const loaded = await parsedPipeline(doc);
     collection.set(doc.uri, editorProblems(loaded.problems).map((p) => toDiagnostic(doc, p)));
   };
   const schedule = (doc: vscode.TextDocument, delay: number) => {
@@ -48,7 +47,10 @@ export function registerDiagnostics(context: vscode.ExtensionContext, svc: Servi
     vscode.workspace.onDidOpenTextDocument((d) => schedule(d, 0)),
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document, 200)),
     vscode.workspace.onDidSaveTextDocument((d) => schedule(d, 0)),
-    vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      collection.delete(d.uri);
+      forgetParsedPipeline(d.uri);
+    }),
     { dispose: () => timers.forEach((t) => clearTimeout(t)) },
   );
   // Documents already open when the extension activated.

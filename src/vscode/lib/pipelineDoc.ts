@@ -176,3 +176,18 @@ export function newPipelineText(name: string, steps: Step[]): string {
 export function applyTextEdits(text: string, edits: TextEdit[]): string {
   return applyEdits(text, edits);
 }
+
+/** The service-account key JSON, checked enough to say what is wrong before a verification does. */
+export function serviceAccountKeyProblem(text: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return 'This is not JSON: pick the service-account key file (JSON) downloaded from the Google Cloud console.';
+  }
+  const o = json as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return 'The key is not a JSON object.';
+  if (o.type !== 'service_account' && o.type !== 'authorized_user' && o.type !== 'external_account') return `The key's "type" is ${JSON.stringify(o.type)}, not "service_account".`;
+  if (o.type === 'service_account' && (typeof o.private_key !== 'string' || typeof o.client_email !== 'string')) return 'The key has no private_key or client_email.';
+  return undefined;
+}

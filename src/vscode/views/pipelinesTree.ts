@@ -5,14 +5,19 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, StepResult } from '../../core';
 import { core } from '../core';
+import { runArg, stepArg, type PipelineArg, type StepArg } from '../lib/args';
 import { outlinePipeline, type StepLocation } from '../lib/pipelineDoc';
 import { countsSummary, formatAgo, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 
+/**
+ * File and step nodes are a PipelineArg and a StepArg (../lib/args): VS Code passes the node itself
+ * to view/item/context commands, which narrow it with the same guards as a CodeLens argument.
+ */
 export type PipelineNode =
-  | { kind: 'file'; uri: vscode.Uri; name: string; steps: StepLocation[]; datasetDir: string; error?: string }
-  | { kind: 'step'; uri: vscode.Uri; step: StepLocation; datasetDir: string }
-  | { kind: 'source'; uri: vscode.Uri; step: StepLocation; last?: { run: RunRecord; result: StepResult } };
+  | (PipelineArg & { name: string; steps: StepLocation[]; datasetDir: string; error?: string })
+  | (StepArg & { location: StepLocation; datasetDir: string })
+  | { kind: 'source'; uri: vscode.Uri; location: StepLocation; last?: { run: RunRecord; result: StepResult } };
 
 export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
   private readonly changed = new vscode.EventEmitter<PipelineNode | undefined>();
@@ -34,21 +39,21 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
         try {
           const text = await pipelineText(uri);
           const outline = outlinePipeline(text);
-          out.push({ kind: 'file', uri, name: outline?.name ?? path.basename(uri.fsPath), steps: outline?.steps ?? [], datasetDir: datasetDirFor(uri.fsPath, text), error: outline ? undefined : 'not a JSON object' });
+          out.push({ kind: 'pipeline', uri, name: outline?.name ?? path.basename(uri.fsPath), steps: outline?.steps ?? [], datasetDir: datasetDirFor(uri.fsPath, text), error: outline ? undefined : 'not a JSON object' });
         } catch (err) {
           this.svc.log.warn(`Pipelines view: cannot read ${uri.fsPath}: ${String(err)}`);
         }
       }
       return out;
     }
-    if (node.kind === 'file') return node.steps.map((step) => ({ kind: 'step', uri: node.uri, step, datasetDir: node.datasetDir }));
-    if (node.kind === 'step' && node.step.kind === 'import') return [{ kind: 'source', uri: node.uri, step: node.step, last: await this.svc.runs.lastStepResult(node.datasetDir, node.step.name) }];
+    if (node.kind === 'pipeline') return node.steps.map((location) => ({ ...stepArg(node.uri, location.name), location, datasetDir: node.datasetDir }));
+    if (node.kind === 'step' && node.location.kind === 'import') return [{ kind: 'source', uri: node.uri, location: node.location, last: await this.svc.runs.lastStepResult(node.datasetDir, node.step) }];
     return [];
   }
 
   getTreeItem(node: PipelineNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'file': {
+      case 'pipeline': {
         const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `file:${node.uri.toString()}`;
         item.resourceUri = node.uri;
@@ -60,7 +65,7 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
         return item;
       }
       case 'step': {
-        const s = node.step;
+        const s = node.location;
         const state = s.kind === 'import' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
         const item = new vscode.TreeItem(s.name, state);
         item.id = `step:${node.uri.toString()}#${s.index}`;
@@ -71,8 +76,8 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
         return item;
       }
       case 'source': {
-        const item = new vscode.TreeItem(node.step.sourcePath ?? '(no path)', vscode.TreeItemCollapsibleState.None);
-        item.id = `source:${node.uri.toString()}#${node.step.index}`;
+        const item = new vscode.TreeItem(node.location.sourcePath ?? '(no path)', vscode.TreeItemCollapsibleState.None);
+        item.id = `source:${node.uri.toString()}#${node.location.index}`;
         item.contextValue = 'source';
         if (node.last) {
           const { run, result } = node.last;
@@ -80,7 +85,7 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
           item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
           item.description = `${result.status} · ${countsSummary(result.counts)} · ${formatAgo(run.startedAt)}`;
           item.tooltip = `Last sync ${run.startedAt} (${run.trigger}): ${result.status}\n${countsSummary(result.counts)}${result.errors.length ? `\n${result.errors[0]}` : ''}`;
-          item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run }] };
+          item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [runArg(run)] };
         } else {
           item.iconPath = new vscode.ThemeIcon('circle-outline');
           item.description = 'never synced';

@@ -246,7 +246,7 @@ function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Ur
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${src(media, 'codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${src(dist, 'codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
 <link rel="stylesheet" href="${src(media, 'preview.css')}">
 <title>Preview</title>
 </head>

@@ -4,10 +4,12 @@
 import * as vscode from 'vscode';
 import type { RunRecord, StepResult } from '../../core';
 import { core } from '../core';
+import { runArg, type RunArg } from '../lib/args';
 import { countsSummary, formatDuration, formatTime, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 
-export type RunNode = { kind: 'run'; run: RunRecord } | { kind: 'step'; run: RunRecord; step: StepResult };
+/** A run node is a RunArg: view/item/context commands (showRunReport, cancelRun) get it as is. */
+export type RunNode = RunArg | { kind: 'runStep'; run: RunRecord; step: StepResult };
 
 export class RunsTree implements vscode.TreeDataProvider<RunNode> {
   private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
@@ -20,7 +22,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
   }
 
   async getChildren(node?: RunNode): Promise<RunNode[]> {
-    if (node?.kind === 'run') return node.run.steps.map((step) => ({ kind: 'step', run: node.run, step }));
+    if (node?.kind === 'run') return node.run.steps.map((step) => ({ kind: 'runStep', run: node.run, step }));
     if (node) return [];
     const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
     const runs: RunRecord[] = [];
@@ -42,18 +44,18 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     // Runs in progress whose record is not written yet still show.
     for (const a of this.svc.activeRuns.values()) if (a.run && !runs.some((r) => r.id === a.run?.id)) runs.push(a.run);
     runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    return runs.slice(0, 100).map((run) => ({ kind: 'run', run }));
+    return runs.slice(0, 100).map((run) => runArg(run));
   }
 
   getTreeItem(node: RunNode): vscode.TreeItem {
-    if (node.kind === 'step') {
+    if (node.kind === 'runStep') {
       const s = node.step;
       const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
       const icon = statusIcon(s.status);
       item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
       item.description = `${s.status} · ${formatDuration(s.durationMs)} · ${countsSummary(s.counts)}`;
       item.tooltip = [s.type, ...s.errors, ...s.warnings.slice(0, 5)].join('\n');
-      item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run: node.run }] };
+      item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [runArg(node.run)] };
       return item;
     }
     const r = node.run;
@@ -65,7 +67,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     item.description = `${r.trigger} · ${formatTime(r.startedAt)} · ${r.status === 'running' ? 'running' : formatDuration(r.durationMs)} · ${c.new} new · ${c.changed} changed · ${c.rejected} rejected`;
     item.tooltip = new vscode.MarkdownString(`**${r.pipeline}**: ${r.status}\n\n${r.trigger}, started ${formatTime(r.startedAt)}${r.durationMs !== undefined ? `, ${formatDuration(r.durationMs)}` : ''}\n\n${countsSummary(c)}${r.error ? `\n\n${r.error}` : ''}`);
     item.contextValue = r.status === 'running' ? 'run.running' : 'run';
-    item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [{ run: r }] };
+    item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [runArg(r)] };
     return item;
   }
 }
