@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import { envResolver, loadPipelineFile, runPipeline, verifyPipeline } from '../../src/core';
+import { createSource, type SourceFactory } from '../../src/core/sources';
 import { azureError, parseAzurePath } from '../../src/core/sources/azure';
 import { isRetryable, isThrottle } from '../../src/core/util/errors';
 import { snapshot, tempDir, waitFor, writePipeline } from './helpers';
@@ -81,9 +82,11 @@ describe('azure-to-project (azurite)', function () {
   function azPipeline(dir: string, block: object) {
     return writePipeline(dir, { name: 'A', steps: [{ name: 'import', builtinTransformationBlock: { type: 'azure-to-project', category: 'training', ...block } }] });
   }
-  const env = (extra: Record<string, string> = {}) => envResolver({ DSP_AZURE_PAGE_SIZE: String(PAGE), AZ_CS: connectionString, AZ_KEY: KEY, ...extra });
-  const run = (file: string, extra: Record<string, string> = {}) => runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env(extra), notify: false });
-  const verify = async (file: string, extra: Record<string, string> = {}) => (await verifyPipeline(loadPipelineFile(file), { resolver: env(extra) }))[0].result;
+  const env = (extra: Record<string, string> = {}) => envResolver({ AZ_CS: connectionString, AZ_KEY: KEY, ...extra });
+  /** Small listing pages, through the source's context (SourceContext.pageSize). */
+  const sourceFactory: SourceFactory = (block, ctx) => createSource(block, { ...ctx, pageSize: PAGE });
+  const run = (file: string, extra: Record<string, string> = {}) => runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: env(extra), notify: false, sourceFactory });
+  const verify = async (file: string, extra: Record<string, string> = {}) => (await verifyPipeline(loadPipelineFile(file), { resolver: env(extra), sourceFactory }))[0].result;
 
   it('loads no SDK when the module is imported', () => {
     const azJs = path.resolve(__dirname, '../../src/core/sources/azure.js');
@@ -92,8 +95,8 @@ describe('azure-to-project (azurite)', function () {
   });
 
   it('parses az:// paths', () => {
-    assert.deepEqual(parseAzurePath('az://c'), { container: 'c', prefix: '' });
-    assert.deepEqual(parseAzurePath('az://c/x/y'), { container: 'c', prefix: 'x/y/' });
+    assert.deepEqual(parseAzurePath('az://c'), { bucket: 'c', prefix: '' });
+    assert.deepEqual(parseAzurePath('az://c/x/y'), { bucket: 'c', prefix: 'x/y/' });
     assert.throws(() => parseAzurePath('gs://c/x'), /az:\/\/container\/prefix/);
   });
 
@@ -164,7 +167,7 @@ describe('azure-to-project (azurite)', function () {
     for (let i = 0; i < 20; i++) blobs[`p/${i}.txt`] = `blob ${i}`;
     const { name } = await container(blobs);
     const { createAzureSource } = await import('../../src/core/sources/azure');
-    const src = await createAzureSource({ type: 'azure-to-project', path: `az://${name}/p/`, connectionString: '${secret:AZ_CS}' }, { baseDir: '.', datasetDir: '.', resolver: env(), logger: { info() {}, warn() {}, error() {}, debug() {} }, step: 's' });
+    const src = await createAzureSource({ type: 'azure-to-project', path: `az://${name}/p/`, connectionString: '${secret:AZ_CS}' }, { baseDir: '.', datasetDir: '.', resolver: env(), logger: { info() {}, warn() {}, error() {}, debug() {} }, step: 's', pageSize: PAGE });
     const keys: string[] = [];
     for await (const o of src.list()) keys.push(o.key);
     assert.deepEqual([...keys].sort(), Object.keys(blobs).sort());
