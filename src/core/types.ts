@@ -74,11 +74,9 @@ export interface Source {
   verify(signal?: AbortSignal): Promise<VerifyResult>;
   /**
    * A failure of this source (from list, open or verify) -> what went wrong and what to do, with the
-   * store's code and the failure's kind. Every built-in source implements it; it is optional only so
-   * that test doubles need not (callers use explainSourceError in src/core/sources/common.ts, which
-   * falls back to a generic explanation).
+   * store's code and the failure's kind.
    */
-  explain?(err: unknown): SourceExplanation;
+  explain(err: unknown): SourceExplanation;
   /** Suggested number of transfers in flight. */
   readonly defaultConcurrency: number;
   close?(): Promise<void>;

@@ -42,6 +42,9 @@ class MemorySource implements Source {
   async verify() {
     return { ok: true, detail: 'memory', sampleFiles: [] };
   }
+  explain(err: unknown) {
+    return { code: 'memory', detail: String(err), kind: 'other' as const };
+  }
 }
 
 describe('engine: folder source sync', () => {

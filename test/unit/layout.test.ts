@@ -44,6 +44,9 @@ class MemorySource implements Source {
   async verify() {
     return { ok: true, detail: 'memory', sampleFiles: [] };
   }
+  explain(err: unknown) {
+    return { code: 'memory', detail: String(err), kind: 'other' as const };
+  }
 }
 
 function memoryRun(dir: string, source: MemorySource, extra: object = {}) {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { envResolver } from '../../src/core/pipeline/refs';
 import { IMPORT_TYPES, type ImportBlock } from '../../src/core/pipeline/model';
 import { createSource, SOURCE_REGISTRY, type SourceContext } from '../../src/core/sources';
-import { checkEndpoint, collectSampleFiles, errorKind, explainSourceError, genericExplanation, isLoopbackHttp, VERIFY_SAMPLE } from '../../src/core/sources/common';
+import { checkEndpoint, collectSampleFiles, errorKind, genericExplanation, isLoopbackHttp, VERIFY_SAMPLE } from '../../src/core/sources/common';
 import { SourceError } from '../../src/core/sources/errors';
 import { FolderSource } from '../../src/core/sources/folder';
 import { silentLogger, type Source, type SourceErrorKind } from '../../src/core/types';
@@ -129,10 +129,8 @@ describe('the Source contract', () => {
     assert.equal(ok.kind, undefined);
   });
 
-  it('explainSourceError falls back to a generic explanation for a source without explain()', () => {
-    const bare = { explain: undefined };
-    const e = explainSourceError(bare, new SourceError('listing x: nope', 'AccessDenied', 403));
-    assert.deepEqual(e, { code: 'AccessDenied', detail: 'listing x: nope', kind: 'denied' });
+  it('genericExplanation reads a SourceError kind, and calls anything else "other"', () => {
+    assert.deepEqual(genericExplanation(new SourceError('listing x: nope', 'AccessDenied', 403)), { code: 'AccessDenied', detail: 'listing x: nope', kind: 'denied' });
     assert.deepEqual(genericExplanation('boom'), { code: 'Error', detail: 'boom', kind: 'other' });
   });
 });

@@ -9,7 +9,7 @@ import { SyncState } from '../dataset/state';
 import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Pipeline, type Step } from '../pipeline/model';
 import { envResolver, type Resolver } from '../pipeline/refs';
 import type { LoadedPipeline } from '../pipeline/validate';
-import { createSource, type SourceContext } from '../sources';
+import { createSource, errorKind, type SourceContext } from '../sources';
 import { emptyCounts, silentLogger, type Counts, type Logger, type ProgressEvent, type RunRecord, type Source, type SourceObject, type StepPreview, type StepResult, type Trigger, type VerifyResult } from '../types';
 import { errorMessage, UserError } from '../util/errors';
 import { runActionStep, runCustomStep } from './actions';
@@ -125,7 +125,7 @@ export async function verifyPipeline(loaded: LoadedPipeline, o: EngineOptions = 
         await source.close?.();
       }
     } catch (err) {
-      result = { ok: false, detail: errorMessage(err), code: (err as { code?: string }).code, sampleFiles: [] };
+      result = { ok: false, detail: errorMessage(err), code: (err as { code?: string }).code, kind: errorKind(err), sampleFiles: [] };
     }
     out.push({ step: step.name, type: block.type, result });
   }

@@ -1,6 +1,6 @@
 // What every source shares instead of keeping its own copy: the sample files verify shows, the
 // checks on a custom endpoint URL, and the kind of a failure for explain().
-import type { Source, SourceErrorKind, SourceExplanation, VerifyFile } from '../types';
+import type { SourceErrorKind, SourceExplanation, VerifyFile } from '../types';
 import { errorMessage, RetryableError, UserError } from '../util/errors';
 import { SourceError, sourceErrorKind, TLS_CODES } from './errors';
 
@@ -95,7 +95,3 @@ export function genericExplanation(err: unknown): SourceExplanation {
   return { code, detail: errorMessage(err), kind: errorKind(err, code) };
 }
 
-/** The source's own explanation of a failure, or the generic one for a source without explain(). */
-export function explainSourceError(source: Pick<Source, 'explain'>, err: unknown): SourceExplanation {
-  return source.explain ? source.explain(err) : genericExplanation(err);
-}

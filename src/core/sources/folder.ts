@@ -27,6 +27,20 @@ export async function createFolderSource(block: FolderBlock, ctx: SourceContext)
   return new FolderSource(path.resolve(ctx.baseDir, block.path), [ctx.datasetDir]);
 }
 
+interface WalkDir {
+  abs: Buffer;
+  key: string;
+  rel: string;
+  escaped: boolean;
+}
+
+/** What a listing walk shares: the folders seen, the ones left out, and the root's bounds. */
+interface Walk {
+  excluded: Set<string>;
+  visited: Set<string>;
+  inside: (p: string) => boolean;
+}
+
 export class FolderSource implements Source {
   readonly kind = 'folder';
   readonly id: string;
@@ -49,19 +63,16 @@ export class FolderSource implements Source {
     } catch (err) {
       throw new Error(`Folder ${this.root} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Check the step's path.`);
     }
-    const excluded = new Set<string>();
+    const walk: Walk = { excluded: new Set<string>(), visited: new Set<string>([realRoot]), inside: (p) => p === realRoot || p.startsWith(realRoot + path.sep) };
     for (const x of this.exclude) {
       try {
-        excluded.add(await fs.promises.realpath(x));
+        walk.excluded.add(await fs.promises.realpath(x));
       } catch {
         /* not there yet */
       }
     }
-    const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
-    const visited = new Set<string>([realRoot]);
     // Paths as bytes, so that names that are not UTF-8 are found and opened as they are.
-    const stack: { abs: Buffer; key: string; rel: string; escaped: boolean }[] = [{ abs: Buffer.from(this.root), key: '', rel: '', escaped: false }];
-    const sep = Buffer.from(path.sep);
+    const stack: WalkDir[] = [{ abs: Buffer.from(this.root), key: '', rel: '', escaped: false }];
     while (stack.length) {
       signal?.throwIfAborted();
       const dir = stack.pop()!;
@@ -75,72 +86,66 @@ export class FolderSource implements Source {
       dirents.sort((a, b) => Buffer.compare(b.name, a.name)); // popped in ascending order
       const files: SourceObject[] = [];
       for (const d of dirents) {
-        const name = decodeName(d.name);
-        const childAbs = Buffer.concat([dir.abs, sep, d.name]);
-        const childKey = dir.key ? `${dir.key}/${name.key}` : name.key;
-        const childRel = dir.rel ? `${dir.rel}/${name.rel}` : name.rel;
-        const escaped = dir.escaped || name.escaped;
-        const entry = (unreadable: string): SourceObject => ({ key: childKey, rel: childRel, size: 0, version: 'unreadable', unreadable });
-        let isDir = d.isDirectory();
-        let isFile = d.isFile();
-        let real = childAbs.toString();
-        let realBuf: Buffer = childAbs;
-        if (d.isSymbolicLink()) {
-          try {
-            realBuf = await fs.promises.realpath(childAbs, { encoding: 'buffer' });
-            real = realBuf.toString();
-          } catch {
-            files.push(entry('broken symbolic link: its target does not exist'));
-            continue;
-          }
-          if (!inside(real)) {
-            files.push(entry('symbolic link leading outside the source folder: not followed'));
-            continue;
-          }
-          const st = await fs.promises.stat(realBuf).catch(() => undefined);
-          if (!st) {
-            files.push(entry('symbolic link whose target cannot be read'));
-            continue;
-          }
-          isDir = st.isDirectory();
-          isFile = st.isFile();
-          if (!isDir && !isFile) {
-            files.push(entry(`symbolic link to a ${kindOf(st)}: not a file`));
-            continue;
-          }
-        }
-        if (isDir) {
-          const realDir = d.isSymbolicLink() ? real : await fs.promises.realpath(childAbs, { encoding: 'buffer' }).then((b) => b.toString(), () => real);
-          if (excluded.has(realDir)) continue; // the dataset itself, inside the source
-          if (visited.has(realDir)) {
-            files.push(entry('folder already listed through another path (a symbolic link loop or a second link): listed once'));
-            continue;
-          }
-          visited.add(realDir);
-          stack.push({ abs: childAbs, key: childKey, rel: childRel, escaped });
-        } else if (isFile) {
-          const st = await fs.promises.stat(realBuf).catch(() => undefined);
-          if (!st) {
-            files.push(entry('file cannot be read'));
-            continue;
-          }
-          if (escaped) this.rawPaths.set(childKey, realBuf);
-          files.push({
-            key: childKey,
-            rel: childRel,
-            size: st.size,
-            version: `${st.size}-${Math.trunc(st.mtimeMs)}`,
-            lastModified: st.mtime.toISOString(),
-            note: escaped ? `the name is not valid UTF-8: imported as ${childRel.slice(childRel.lastIndexOf('/') + 1)} (each byte that is not UTF-8 written as %XX)` : undefined,
-          });
-        } else {
-          const st = await fs.promises.lstat(childAbs).catch(() => undefined);
-          files.push(entry(`${st ? kindOf(st) : 'special file'}: not a regular file, not imported`));
-        }
+        const found = await this.visit(d, dir, walk);
+        if (found && 'abs' in found) stack.push(found);
+        else if (found) files.push(found);
       }
       files.reverse();
       for (const f of files) yield f;
     }
+  }
+
+  /** Where a symbolic link leads, or why it is not followed. */
+  private async follow(abs: Buffer, walk: Walk): Promise<{ real: Buffer; isDir: boolean; isFile: boolean } | string> {
+    let real: Buffer;
+    try {
+      real = await fs.promises.realpath(abs, { encoding: 'buffer' });
+    } catch {
+      return 'broken symbolic link: its target does not exist';
+    }
+    if (!walk.inside(real.toString())) return 'symbolic link leading outside the source folder: not followed';
+    const st = await fs.promises.stat(real).catch(() => undefined);
+    if (!st) return 'symbolic link whose target cannot be read';
+    if (!st.isDirectory() && !st.isFile()) return `symbolic link to a ${kindOf(st)}: not a file`;
+    return { real, isDir: st.isDirectory(), isFile: st.isFile() };
+  }
+
+  /** One folder entry: a folder to walk, a file (or an entry that cannot be imported, with why), or nothing. */
+  private async visit(d: fs.Dirent<Buffer>, dir: WalkDir, walk: Walk): Promise<WalkDir | SourceObject | undefined> {
+    const name = decodeName(d.name);
+    const abs = Buffer.concat([dir.abs, Buffer.from(path.sep), d.name]);
+    const key = dir.key ? `${dir.key}/${name.key}` : name.key;
+    const rel = dir.rel ? `${dir.rel}/${name.rel}` : name.rel;
+    const escaped = dir.escaped || name.escaped;
+    const entry = (unreadable: string): SourceObject => ({ key, rel, size: 0, version: 'unreadable', unreadable });
+    let target: { real: Buffer; isDir: boolean; isFile: boolean } = { real: abs, isDir: d.isDirectory(), isFile: d.isFile() };
+    if (d.isSymbolicLink()) {
+      const followed = await this.follow(abs, walk);
+      if (typeof followed === 'string') return entry(followed);
+      target = followed;
+    }
+    if (target.isDir) {
+      const realDir = d.isSymbolicLink() ? target.real.toString() : await fs.promises.realpath(abs, { encoding: 'buffer' }).then((b) => b.toString(), () => abs.toString());
+      if (walk.excluded.has(realDir)) return undefined; // the dataset itself, inside the source
+      if (walk.visited.has(realDir)) return entry('folder already listed through another path (a symbolic link loop or a second link): listed once');
+      walk.visited.add(realDir);
+      return { abs, key, rel, escaped };
+    }
+    if (!target.isFile) {
+      const st = await fs.promises.lstat(abs).catch(() => undefined);
+      return entry(`${st ? kindOf(st) : 'special file'}: not a regular file, not imported`);
+    }
+    const st = await fs.promises.stat(target.real).catch(() => undefined);
+    if (!st) return entry('file cannot be read');
+    if (escaped) this.rawPaths.set(key, target.real);
+    return {
+      key,
+      rel,
+      size: st.size,
+      version: `${st.size}-${Math.trunc(st.mtimeMs)}`,
+      lastModified: st.mtime.toISOString(),
+      note: escaped ? `the name is not valid UTF-8: imported as ${rel.slice(rel.lastIndexOf('/') + 1)} (each byte that is not UTF-8 written as %XX)` : undefined,
+    };
   }
 
   async open(obj: SourceObject, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {

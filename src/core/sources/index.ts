@@ -39,6 +39,8 @@ export const SOURCE_REGISTRY: { readonly [T in ImportBlock['type']]: () => Promi
   'azure-to-project': async () => (await import('./azure')).createAzureSource,
 };
 
+export { errorKind } from './common';
+
 export async function createSource(block: ImportBlock, ctx: SourceContext): Promise<Source> {
   const registry = SOURCE_REGISTRY as Record<string, (() => Promise<SourceFactory>) | undefined>;
   const load = Object.prototype.hasOwnProperty.call(registry, block.type) ? registry[block.type] : undefined;
