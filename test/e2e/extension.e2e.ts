@@ -5,37 +5,15 @@ import { makePng } from '../../src/demo/images';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { loadPipelineFile, loadPipelineText, previewPipeline } from '../../src/core';
-import {
-  installExtension,
-  openFile,
-  openWorkbench,
-  projectRoot,
-  readExtHostLog,
-  resultsDir,
-  runCommand,
-  S3_ENV,
-  seedBucket,
-  screenshot,
-  startCodeServer,
-  waitForNotification,
-  waitUntil,
-  type CodeServer,
-  type Workbench,
-} from './harness';
+import { waitFor } from '../support/waitFor';
+import { openFile, POLL_MS, resultsDir, runCommand, S3_ENV, seedBucket, screenshot, waitForNotification } from './harness';
+import { useWorkbench } from './setup';
 
 const S3 = S3_ENV;
 const BUCKET = 'e2e-verify';
-
-async function writeFiles(root: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await fs.writeFile(path.join(root, rel), content);
-  }
-}
 
 function demoPipeline(): string {
   return JSON.stringify(
@@ -94,7 +72,8 @@ function png(tag: string): Buffer {
   return makePng(8, 8, (x, y) => [h & 255, (h >>> 8) & 255, ((h >>> 16) + x * 8 + y) & 255]);
 }
 
-async function rawFixture(root: string): Promise<void> {
+/** Images in class folders under raw/ (relative path → content). */
+function rawFixture(): Record<string, string | Buffer> {
   const files: Record<string, string | Buffer> = {};
   for (const label of ['cars', 'bikes']) {
     for (let i = 0; i < 6; i++) files[`raw/training/${label}/${label}.${i}.png`] = png(`${label}-${i}`);
@@ -102,7 +81,7 @@ async function rawFixture(root: string): Promise<void> {
   }
   for (let i = 0; i < 4; i++) files[`raw/trucks/truck-${i}.png`] = png(`truck-${i}`);
   files['raw/.DS_Store'] = 'hidden';
-  await writeFiles(root, files);
+  return files;
 }
 
 async function clickLens(page: Page, title: string | RegExp): Promise<void> {
@@ -118,49 +97,24 @@ function webviewFrame(page: Page): FrameLocator {
 
 describe('extension e2e (trusted workspace)', function () {
   this.timeout(300_000);
-  let tmp: string;
-  let workspace: string;
-  let server: CodeServer | undefined;
-  let wb: Workbench | undefined;
-
-  before(async function () {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dsp-e2e-ext-'));
-    workspace = path.join(tmp, 'workspace');
-    await rawFixture(workspace);
-    await writeFiles(workspace, {
+  const vsc = useWorkbench(this, {
+    name: 'ext',
+    workspaceFiles: {
+      ...rawFixture(),
       'demo.pipeline.json': demoPipeline(),
       'broken.pipeline.json': BROKEN,
       'unknown-type.pipeline.json': UNKNOWN_TYPE,
       'completion.pipeline.json': '{\n  "name": "Completion",\n  "steps": [\n    \n  ]\n}\n',
       's3-ok.pipeline.json': s3Pipeline('S3 good keys', '${secret:E2E_S3_SECRET}'),
       's3-wrong.pipeline.json': s3Pipeline('S3 wrong keys', '${env:E2E_WRONG_SECRET}'),
-    });
-    const extensionsDir = path.join(tmp, 'extensions');
-    await installExtension(extensionsDir, projectRoot());
-    server = await startCodeServer({ workspace, extensionsDir, userDataDir: path.join(tmp, 'user-data'), env: { E2E_WRONG_SECRET: 'definitely-not-the-secret' }, settings: { 'dataPipelines.api.port': 0 } });
-    wb = await openWorkbench(server.url, workspace, { trust: true });
+    },
+    env: { E2E_WRONG_SECRET: 'definitely-not-the-secret' },
+    settings: { 'dataPipelines.api.port': 0 },
   });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && server) {
-      console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir).slice(-20_000)}`);
-      if (wb?.consoleErrors.length) console.error(`--- browser console errors ---\n${wb.consoleErrors.slice(-30).join('\n')}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-    if (tmp && process.env.E2E_KEEP_TMP === undefined) await fs.rm(tmp, { recursive: true, force: true });
-  });
-
-  const page = (): Page => {
-    if (!wb) throw new Error('workbench not started');
-    return wb.page;
-  };
+  const page = (): Page => vsc.page;
 
   it('activates and logs its activation time', async function () {
-    const log = await waitUntil(() => /activated in ([\d.]+) ms/.exec(readExtHostLog(server!.logsDir)) ?? undefined, { timeoutMs: 90_000, description: 'activation log line' });
+    const log = await waitFor(() => /activated in ([\d.]+) ms/.exec(vsc.extHostLog()), 'activation log line', 90_000, POLL_MS);
     const ms = Number(log[1]);
     await fs.mkdir(resultsDir(), { recursive: true });
     await fs.writeFile(path.join(resultsDir(), 'activation.json'), JSON.stringify({ activateMs: ms, at: new Date().toISOString() }, null, 2));
@@ -171,7 +125,7 @@ describe('extension e2e (trusted workspace)', function () {
   it('shows a diagnostic at the offending node', async function () {
     const p = page();
     await openFile(p, 'broken.pipeline.json');
-    const expected = loadPipelineText(BROKEN, path.join(workspace, 'broken.pipeline.json')).problems.find((x) => x.code === 'unreachable-path');
+    const expected = loadPipelineText(BROKEN, path.join(vsc.workspace, 'broken.pipeline.json')).problems.find((x) => x.code === 'unreachable-path');
     assert.ok(expected);
     await p.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'visible', timeout: 60_000 });
     await runCommand(p, 'View: Focus Problems (Errors, Warnings, Infos)').catch(() => runCommand(p, 'View: Toggle Problems (Errors, Warnings, Infos)'));
@@ -188,7 +142,7 @@ describe('extension e2e (trusted workspace)', function () {
     await openFile(p, 'unknown-type.pipeline.json');
     // The lens counts the errors validate finds.
     await p.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: /Run pipeline \(1 error\)/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    const file = path.join(workspace, 'unknown-type.pipeline.json');
+    const file = path.join(vsc.workspace, 'unknown-type.pipeline.json');
     const loaded = loadPipelineText(UNKNOWN_TYPE, file);
     const errors = loaded.problems.filter((x) => x.severity === 'error');
     assert.equal(errors.length, 1, JSON.stringify(errors));
@@ -211,7 +165,7 @@ describe('extension e2e (trusted workspace)', function () {
     const note = await waitForNotification(p, /has 1 error; it does not run until it is fixed/);
     await note.getByRole('button', { name: 'Show Problems' }).waitFor({ state: 'visible', timeout: 10_000 });
     await screenshot(p, 'run-refused');
-    assert.ok(!existsSync(path.join(workspace, 'unknown-type-dataset')), 'nothing was synced');
+    assert.ok(!existsSync(path.join(vsc.workspace, 'unknown-type-dataset')), 'nothing was synced');
     await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
     await runCommand(p, 'View: Close All Editors');
   });
@@ -240,7 +194,7 @@ describe('extension e2e (trusted workspace)', function () {
     await p.locator('.editor-group-container.active .codelens-decoration > *').filter({ hasText: /^Next run / }).first().waitFor({ state: 'visible', timeout: 60_000 });
     await clickLens(p, '▶ Run pipeline');
     await waitForNotification(p, /Demo images: success/, 120_000);
-    const loaded = loadPipelineFile(path.join(workspace, 'demo.pipeline.json'));
+    const loaded = loadPipelineFile(path.join(vsc.workspace, 'demo.pipeline.json'));
     const training = path.join(loaded.datasetDir, 'training', 'cars', 'cars.0.png');
     assert.ok(existsSync(training), `${training} exists`);
     assert.ok(existsSync(path.join(loaded.datasetDir, 'info.labels')));
@@ -252,14 +206,14 @@ describe('extension e2e (trusted workspace)', function () {
     // The report opens from the Runs view.
     await row.click();
     await p.locator('iframe.webview').first().waitFor({ state: 'attached', timeout: 30_000 });
-    await waitUntil(async () => (await webviewFrame(p).locator('body').textContent({ timeout: 2_000 }))?.includes('Demo images: success'), { timeoutMs: 30_000, description: 'run report' });
+    await waitFor(async () => (await webviewFrame(p).locator('body').textContent({ timeout: 2_000 }))?.includes('Demo images: success'), 'run report', 30_000, POLL_MS);
     await screenshot(p, 'run-report');
     await runCommand(p, 'View: Close All Editors');
   });
 
   it('previews labels & split with the right counts', async function () {
     const p = page();
-    const file = path.join(workspace, 'demo.pipeline.json');
+    const file = path.join(vsc.workspace, 'demo.pipeline.json');
     const previews = await previewPipeline(loadPipelineFile(file));
     const expected = { objects: previews.reduce((a, s) => a + s.items.length, 0), training: 0, testing: 0 };
     for (const s of previews) for (const [cat, labels] of Object.entries(s.byCategoryLabel)) for (const n of Object.values(labels)) expected[cat as 'training' | 'testing'] += n;
@@ -278,7 +232,7 @@ describe('extension e2e (trusted workspace)', function () {
     await screenshot(p, 'preview-webview');
     // Search filters the virtualized table.
     await frame.locator('#search input').fill('truck-');
-    await waitUntil(async () => ((await frame.locator('#shown-count').textContent()) ?? '').startsWith('4 of '), { timeoutMs: 10_000, description: 'filtered count' });
+    await waitFor(async () => ((await frame.locator('#shown-count').textContent()) ?? '').startsWith('4 of '), 'filtered count', 10_000, POLL_MS);
     await screenshot(p, 'preview-webview-search');
     await runCommand(p, 'View: Close All Editors');
   });
@@ -321,7 +275,7 @@ describe('extension e2e (trusted workspace)', function () {
       await clickLens(p, 'Verify credentials');
       await waitForNotification(p, /✓ Fetch from S3/, 60_000);
       await screenshot(p, 'verify-s3-success');
-      assert.ok(!readExtHostLog(server!.logsDir).includes(S3!.secretKey), 'the secret never reaches the log');
+      assert.ok(!vsc.extHostLog().includes(S3!.secretKey), 'the secret never reaches the log');
     });
 
     it('reports a clear failure with wrong keys', async function () {
@@ -338,40 +292,20 @@ describe('extension e2e (trusted workspace)', function () {
 
 describe('extension e2e (Restricted Mode)', function () {
   this.timeout(300_000);
-  let tmp: string;
-  let workspace: string;
-  let server: CodeServer | undefined;
-  let wb: Workbench | undefined;
-
-  before(async function () {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dsp-e2e-restricted-'));
-    workspace = path.join(tmp, 'workspace');
-    await rawFixture(workspace);
-    await writeFiles(workspace, { 'demo.pipeline.json': demoPipeline(), 'broken.pipeline.json': BROKEN });
-    const extensionsDir = path.join(tmp, 'extensions');
-    await installExtension(extensionsDir, projectRoot());
-    server = await startCodeServer({ workspace, extensionsDir, userDataDir: path.join(tmp, 'user-data') });
-    wb = await openWorkbench(server.url, workspace, { trust: false });
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && server) console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir).slice(-20_000)}`);
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-    if (tmp && process.env.E2E_KEEP_TMP === undefined) await fs.rm(tmp, { recursive: true, force: true });
+  const vsc = useWorkbench(this, {
+    name: 'restricted',
+    workspaceFiles: { ...rawFixture(), 'demo.pipeline.json': demoPipeline(), 'broken.pipeline.json': BROKEN },
+    trust: false,
   });
 
   it('keeps diagnostics but disables running, with an explanation', async function () {
-    const p = wb!.page;
+    const p = vsc.page;
     await openFile(p, 'broken.pipeline.json');
     await p.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'visible', timeout: 60_000 });
     await openFile(p, 'demo.pipeline.json');
     await clickLens(p, '▶ Run pipeline (Restricted Mode)');
     await waitForNotification(p, /disabled in Restricted Mode/, 30_000);
     await screenshot(p, 'restricted-mode');
-    assert.ok(!existsSync(path.join(workspace, 'dataset')), 'nothing was written');
+    assert.ok(!existsSync(path.join(vsc.workspace, 'dataset')), 'nothing was written');
   });
 });

@@ -6,7 +6,10 @@
  *
  * Nothing here sleeps for a fixed time: every wait is for a condition, either
  * through Playwright's own waiting (locator.waitFor, page.waitForFunction) or by
- * polling a predicate with a deadline (waitUntil).
+ * polling a predicate with a deadline (waitFor, test/support/waitFor.ts).
+ *
+ * The per-suite set-up built from these (workspace, extension, server, workbench,
+ * teardown) is useWorkbench in ./setup.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,6 +18,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { waitFor } from '../support/waitFor';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const CHROMIUM_PATH = process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -81,47 +85,8 @@ export function resultsDir(): string {
 
 /* ------------------------------------------------------------------ waiting */
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  /** First poll interval; it doubles up to maxIntervalMs. */
-  intervalMs?: number;
-  maxIntervalMs?: number;
-  /** Used in the timeout error message. */
-  description?: string;
-}
-
-/**
- * Polls `probe` until it returns a value other than undefined/false (expect.poll style).
- * A probe that throws counts as "not yet"; its last error is reported on timeout.
- */
-export async function waitUntil<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  opts: WaitOptions = {},
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const maxInterval = opts.maxIntervalMs ?? 500;
-  let interval = opts.intervalMs ?? 25;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) {
-        return value;
-      }
-    } catch (err) {
-      lastError = err;
-    }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${opts.description ?? 'condition'}${detail}`);
-    }
-    // Pause between polls of the condition (not a fixed sleep: we stop as soon as it holds).
-    await new Promise<void>((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
-    interval = Math.min(interval * 2, maxInterval);
-  }
-}
+/** Pause between two polls of a condition in the workbench (each poll is a round trip to Chromium or a log read). */
+export const POLL_MS = 50;
 
 /* ------------------------------------------------------------------ extension install */
 
@@ -385,7 +350,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   };
 
   try {
-    await waitUntil(
+    await waitFor(
       async () => {
         if (exited !== undefined) {
           throw new Error(`code-server exited (code ${exited.code}, signal ${exited.signal})`);
@@ -393,10 +358,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
         const status = await httpStatus(`${url}/healthz`);
         return status === 200;
       },
-      {
-        timeoutMs: opts.startTimeoutMs ?? 60_000,
-        description: `code-server on ${url}`,
-      },
+      `code-server on ${url}`,
+      opts.startTimeoutMs ?? 60_000,
+      POLL_MS,
     );
   } catch (err) {
     await stop();
@@ -503,7 +467,8 @@ export const RESTRICTED_MODE_STATUS = '#status\\.workspaceTrust';
 
 const QUICK_INPUT = '.quick-input-widget';
 
-async function openQuickInput(page: Page, keys: string, prefix: string): Promise<void> {
+/** Opens the quick input with `keys` (F1: the command palette, Control+P: Quick Open) and waits until its input starts with `prefix`. */
+export async function openQuickInput(page: Page, keys: string, prefix: string): Promise<void> {
   const widget = page.locator(QUICK_INPUT);
   const input = widget.locator('input.input');
   // The workbench needs keyboard focus for its keybindings; focus the page body if
@@ -515,10 +480,7 @@ async function openQuickInput(page: Page, keys: string, prefix: string): Promise
   });
   await page.keyboard.press(keys);
   await widget.waitFor({ state: 'visible' });
-  await waitUntil(async () => (await input.inputValue()).startsWith(prefix), {
-    timeoutMs: 10_000,
-    description: `quick input with prefix "${prefix}"`,
-  });
+  await waitFor(async () => (await input.inputValue()).startsWith(prefix), `quick input with prefix "${prefix}"`, 10_000, POLL_MS);
 }
 
 function escapeRegExp(s: string): string {
@@ -538,7 +500,16 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
     .filter({ hasText: new RegExp(`^${escapeRegExp(title)}$`) });
   await waitForPick(page, row, `command "${title}" in the command palette`, timeoutMs);
   await page.keyboard.press('Enter');
-  await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+  // The palette closes; a command that asks for input right away (showInputBox, showQuickPick)
+  // reuses the same widget, which then may never be seen hidden: done once it no longer holds the
+  // command palette's text.
+  const input = widget.locator('input.input');
+  await waitFor(
+    async () => !(await widget.isVisible()) || (await input.inputValue({ timeout: 1_000 }).catch(() => '')) !== `>${title}`,
+    `the command palette to hand over after "${title}"`,
+    timeoutMs,
+    POLL_MS,
+  );
 }
 
 /** Waits for the wanted quick-input row; on failure closes the widget and lists what it showed. */
@@ -598,7 +569,7 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
     .filter({ has: page.locator('.notification-list-item-message', { hasText: text }) })
     .first();
   await toast.waitFor({ state: 'visible', timeout: timeoutMs });
-  await waitUntil(
+  await waitFor(
     () =>
       toast.evaluate(
         (el) =>
@@ -606,7 +577,9 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
           // With reduced motion there is no transition, hence no transitionend.
           el.closest('.monaco-workbench')?.classList.contains('reduce-motion') === true,
       ),
-    { timeoutMs, description: 'notification toast to finish sliding in' },
+    'notification toast to finish sliding in',
+    timeoutMs,
+    POLL_MS,
   );
   return toast;
 }

@@ -5,13 +5,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadPipelineFile } from '../../src/core';
 import type { InfoLabelsFile } from '../../src/core/dataset/infoLabels';
 import { makePng } from '../../src/demo/images';
-import { installExtension, S3_ENV, seedBucket, openFile, openWorkbench, projectRoot, readExtHostLog, runCommand, screenshot, startCodeServer, waitForNotification, waitUntil, type CodeServer, type Workbench } from './harness';
+import { waitFor } from '../support/waitFor';
+import { POLL_MS, S3_ENV, seedBucket, openFile, runCommand, screenshot, waitForNotification } from './harness';
+import { useWorkbench } from './setup';
 
 const S3 = S3_ENV;
 const BUCKET = 'e2e-wizard';
@@ -63,7 +64,7 @@ async function chooseMany(p: Page, title: string, labels: string[], shot?: strin
     const want = labels.includes(name);
     if (((await row.getAttribute('aria-checked')) === 'true') !== want) {
       await row.locator('.quick-input-list-label').click();
-      await waitUntil(async () => ((await row.getAttribute('aria-checked')) === 'true') === want, { timeoutMs: 5_000, description: `"${name}" ${want ? 'checked' : 'unchecked'}` });
+      await waitFor(async () => ((await row.getAttribute('aria-checked')) === 'true') === want, `"${name}" ${want ? 'checked' : 'unchecked'}`, 5_000, POLL_MS);
     }
   }
   if (shot) await screenshot(p, shot);
@@ -84,46 +85,15 @@ function readInfoLabels(datasetDir: string, fromKey: (key: string) => boolean = 
 
 describe('"Add data source…" wizard and secret quick fix (real VS Code)', function () {
   this.timeout(300_000);
-  let tmp: string;
-  let workspace: string;
-  let server: CodeServer | undefined;
-  let wb: Workbench | undefined;
-  const page = (): Page => {
-    if (!wb) throw new Error('workbench not started');
-    return wb.page;
-  };
-
-  before(async function () {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dsp-e2e-wizard-'));
-    workspace = path.join(tmp, 'workspace');
-    // No pipeline file: only a folder of images in class folders.
-    let seed = 0;
-    for (const [label, n] of [['cats', 3], ['dogs', 2], ['birds', 2]] as const) {
-      for (let i = 0; i < n; i++) {
-        await fs.mkdir(path.join(workspace, 'photos', label), { recursive: true });
-        await fs.writeFile(path.join(workspace, 'photos', label, `${label}-${i}.png`), png(seed++));
-      }
-    }
-    const extensionsDir = path.join(tmp, 'extensions');
-    await installExtension(extensionsDir, projectRoot());
-    server = await startCodeServer({ workspace, extensionsDir, userDataDir: path.join(tmp, 'user-data'), settings: { 'dataPipelines.api.port': 0, 'dataPipelines.schedule.enabled': false } });
-    wb = await openWorkbench(server.url, workspace, { trust: true });
-  });
-
-  afterEach(async function () {
-    // A failed step can leave a quick input or menu open: close it so the next test starts clean.
-    if (this.currentTest?.state === 'failed') await wb?.page.keyboard.press('Escape').catch(() => undefined);
-    if (this.currentTest?.state === 'failed' && server) {
-      console.error(`--- extension host logs ---\n${readExtHostLog(server.logsDir).slice(-20_000)}`);
-      if (wb?.consoleErrors.length) console.error(`--- browser console errors ---\n${wb.consoleErrors.slice(-30).join('\n')}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-    if (tmp && process.env.E2E_KEEP_TMP === undefined) await fs.rm(tmp, { recursive: true, force: true });
-  });
+  // No pipeline file: only a folder of images in class folders. (A failed step can leave a quick
+  // input open: useWorkbench presses Escape after a failed test so the next one starts clean.)
+  const photos: Record<string, Buffer> = {};
+  let seed = 0;
+  for (const [label, n] of [['cats', 3], ['dogs', 2], ['birds', 2]] as const) {
+    for (let i = 0; i < n; i++) photos[`photos/${label}/${label}-${i}.png`] = png(seed++);
+  }
+  const vsc = useWorkbench(this, { name: 'wizard', workspaceFiles: photos, settings: { 'dataPipelines.api.port': 0, 'dataPipelines.schedule.enabled': false } });
+  const page = (): Page => vsc.page;
 
   it('goes from "Add Data Source…" to a synced folder dataset without typing JSON', async function () {
     const p = page();
@@ -139,7 +109,7 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
     await chooseMany(p, 'post-sync actions', ['Refresh data explorer'], 'wizard-4-actions');
     await answer(p, 'step name', 'Fetch photos');
 
-    const file = path.join(workspace, 'photos.pipeline.json');
+    const file = path.join(vsc.workspace, 'photos.pipeline.json');
     const added = await waitForNotification(p, /Added "Fetch photos"/, 30_000);
     // Opened pinned (not in italics as a preview tab the next file would replace).
     const tab = p.locator('.tabs-container .tab.active').filter({ hasText: /^photos\.pipeline\.json/ });
@@ -221,7 +191,7 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
       await answer(p, 'step name');
       await waitForNotification(p, /Added "Fetch data from s3:\/\/e2e-wizard\/animals\/"/, 30_000);
 
-      const file = path.join(workspace, 'bucket.pipeline.json');
+      const file = path.join(vsc.workspace, 'bucket.pipeline.json');
       const text = await fs.readFile(file, 'utf8');
       assert.ok(!text.includes(s3.secretKey), 'the literal secret is not in the pipeline file');
       const block = (JSON.parse(text) as { steps: { builtinTransformationBlock: Record<string, unknown> }[] }).steps[0].builtinTransformationBlock;
@@ -233,7 +203,7 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
       await screenshot(p, 'wizard-s3-3-synced');
       const labels = readInfoLabels(loadPipelineFile(file).datasetDir, (key) => key.startsWith('animals/'));
       assert.deepEqual([...labels].sort(), [['c1.png', 'cats'], ['c2.png', 'cats'], ['d1.png', 'dogs'], ['d2.png', 'dogs'], ['d3.png', 'dogs']]);
-      assert.ok(!readExtHostLog(server!.logsDir).includes(s3.secretKey), 'the secret never reaches the log');
+      assert.ok(!vsc.extHostLog().includes(s3.secretKey), 'the secret never reaches the log');
       await runCommand(p, 'View: Close All Editors');
     });
   });
@@ -244,7 +214,7 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
     it('moves a literal secretKey to Secret Storage from the lightbulb', async function () {
       const p = page();
       const secret = S3?.secretKey ?? 'literal-secret-value-0123456789';
-      const file = path.join(workspace, 'literal.pipeline.json');
+      const file = path.join(vsc.workspace, 'literal.pipeline.json');
       await fs.writeFile(
         file,
         JSON.stringify(
@@ -270,12 +240,12 @@ describe('"Add data source…" wizard and secret quick fix (real VS Code)', func
       await answer(p, 'Move secretKey to Secret Storage', 'LITERAL_S3_SECRET', 'wizard-quickfix-2-name');
       await waitForNotification(p, /\$\{secret:LITERAL_S3_SECRET\}/, 30_000);
       // The fix saves the file: the secret leaves the disk, not only the editor.
-      const text = await waitUntil(async () => {
+      const text = await waitFor(async () => {
         const t = await fs.readFile(file, 'utf8');
         return t.includes('"secretKey": "${secret:LITERAL_S3_SECRET}"') ? t : undefined;
-      }, { description: 'the file on disk to say ${secret:LITERAL_S3_SECRET}' });
+      }, 'the file on disk to say ${secret:LITERAL_S3_SECRET}', 30_000, POLL_MS);
       assert.ok(!text.includes(secret), 'no literal secret left in the file');
-      await waitUntil(async () => (await p.locator('.editor-group-container.active .squiggly-error').count()) === 0, { description: 'the diagnostic to go away' });
+      await waitFor(async () => (await p.locator('.editor-group-container.active .squiggly-error').count()) === 0, 'the diagnostic to go away', 30_000, POLL_MS);
       await screenshot(p, 'wizard-quickfix-3-fixed');
       if (S3) {
         // The stored value is the one that was in the file: the keys still work.

@@ -144,14 +144,3 @@ export function writePipeline(dir: string, step: StepSpec, top: Record<string, u
   fs.writeFileSync(file, JSON.stringify({ name: 'S3 test', dataset: 'dataset', ...top, steps: [{ name: step.name ?? 'Fetch', builtinTransformationBlock: block }] }, null, 2));
   return file;
 }
-
-/** Polls until `check` returns a value (not undefined), or fails after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}

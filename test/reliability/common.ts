@@ -1,11 +1,11 @@
 // Shared helpers for the reliability scripts (crash.ts, concurrency.ts): spawning the built CLI,
-// waiting on conditions, and comparing two datasets byte for byte plus their sync state.
+// and comparing two datasets byte for byte plus their sync state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { waitFor as pollUntil } from '../unit/helpers';
+import { waitFor } from '../support/waitFor';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -61,10 +61,13 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT
   return cli;
 }
 
-/** Waits until `cond` (a cheap check: a file, a counter) holds, through the tests' one wait helper; fails after `limitMs`. */
-export async function waitFor(cond: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  await pollUntil(cond, what, limitMs, 2);
-}
+/**
+ * For waitFor (test/support/waitFor.ts) on the reliability scripts' cheap checks (a file, a
+ * counter): the CLI runs they wait on can take a minute on a loaded machine, and a crash test
+ * wants to act within milliseconds of the condition.
+ */
+export const CLI_WAIT_MS = 60_000;
+export const CLI_POLL_MS = 2;
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -84,7 +87,7 @@ export async function startAzurite(): Promise<{ child: ChildProcess; port: numbe
       s.once('connect', () => (s.destroy(), resolve(true)));
       s.once('error', () => resolve(false));
     });
-  await pollUntil(async () => child.exitCode !== null || (await answers()), 'azurite to listen', 25_000, 20);
+  await waitFor(async () => child.exitCode !== null || (await answers()), 'azurite to listen', 25_000, 20);
   if (child.exitCode !== null) throw new Error('azurite did not start');
   return { child, port };
 }

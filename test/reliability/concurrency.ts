@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { compareStates, compareTrees, markers, readRuns, readState, readTree, startCli, tempRoot, waitFor, writeHoldScript, type Exit } from './common';
+import { compareStates, compareTrees, markers, readRuns, readState, readTree, startCli, tempRoot, CLI_POLL_MS, CLI_WAIT_MS, writeHoldScript, type Exit } from './common';
+import { waitFor } from '../support/waitFor';
 
 const PART = 'concurrency';
 const TRIALS = Number(process.env.CONCURRENCY_TRIALS ?? 40);
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
         const pre = path.join(dir, 'pre-marks');
         fs.mkdirSync(pre, { recursive: true });
         const c = startCli(['run', file, '--json'], { MARK_DIR: pre });
-        await waitFor(() => markers(pre, 'entered-').length > 0 || c.exited, 'the pre-run to hold the lock');
+        await waitFor(() => markers(pre, 'entered-').length > 0 || c.exited, 'the pre-run to hold the lock', CLI_WAIT_MS, CLI_POLL_MS);
         if (c.exited) throw new Error(`trial ${t}: the pre-run ended early: ${(await c.done).stderr.slice(-1000)}`);
         killedRunId = markers(pre, 'entered-')[0].slice('entered-'.length);
         c.kill();
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
     fs.mkdirSync(marks);
     const clis = Array.from({ length: k }, () => startCli(['run', file, '--json'], { MARK_DIR: marks }));
     runsStarted += k;
-    await waitFor(() => clis.filter((c) => c.exited).length + markers(marks, 'entered-').length >= k, `trial ${t}: every run to exit or hold`);
+    await waitFor(() => clis.filter((c) => c.exited).length + markers(marks, 'entered-').length >= k, `trial ${t}: every run to exit or hold`, CLI_WAIT_MS, CLI_POLL_MS);
     fs.writeFileSync(path.join(marks, 'release'), '');
     const exits = await Promise.all(clis.map((c) => c.done));
     const doubles = markers(marks, 'double-').length;
@@ -158,10 +159,10 @@ async function main(): Promise<number> {
     const marks = path.join(dir, 'marks');
     fs.mkdirSync(marks, { recursive: true });
     const c1 = startCli(['run', file, '--json'], { MARK_DIR: marks });
-    await waitFor(() => markers(marks, 'entered-').length > 0 || c1.exited, 'the control run to hold');
+    await waitFor(() => markers(marks, 'entered-').length > 0 || c1.exited, 'the control run to hold', CLI_WAIT_MS, CLI_POLL_MS);
     fs.rmSync(path.join(dir, 'dataset', '.dsp', 'lock'), { force: true });
     const c2 = startCli(['run', file, '--json'], { MARK_DIR: marks });
-    await waitFor(() => markers(marks, 'entered-').length > 1 || c2.exited, 'the second control run');
+    await waitFor(() => markers(marks, 'entered-').length > 1 || c2.exited, 'the second control run', CLI_WAIT_MS, CLI_POLL_MS);
     fs.writeFileSync(path.join(marks, 'release'), '');
     const [e1, e2] = await Promise.all([c1.done, c2.done]);
     const caught = markers(marks, 'double-').length > 0 && e1.code === 0 && e2.code === 0;

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { compareStates, compareTrees, countFiles, markers, readRuns, readState, readTree, ROOT, RUN_SPECIFIC_STATE_FIELDS, startCli, tempRoot, waitFor, writeHoldScript, type Exit } from './common';
+import { compareStates, compareTrees, countFiles, markers, readRuns, readState, readTree, ROOT, RUN_SPECIFIC_STATE_FIELDS, startCli, tempRoot, CLI_POLL_MS, CLI_WAIT_MS, writeHoldScript, type Exit } from './common';
+import { waitFor } from '../support/waitFor';
 
 const PART = 'crash';
 const N = Number(process.env.CRASH_OBJECTS ?? 5000);
@@ -218,7 +219,7 @@ async function main(): Promise<number> {
     ], 'crash-action.pipeline.json');
     const actEnv = { ...env, MARK_DIR: marks };
     const k = startCli(['run', actFile, '--json'], actEnv);
-    await waitFor(() => markers(marks, 'entered-').length > 0 || k.exited, 'the custom block to start');
+    await waitFor(() => markers(marks, 'entered-').length > 0 || k.exited, 'the custom block to start', CLI_WAIT_MS, CLI_POLL_MS);
     if (k.exited) throw new Error(`the action run ended before its block started: ${(await k.done).stderr.slice(-1500)}`);
     const killedRunId = markers(marks, 'entered-')[0].slice('entered-'.length);
     k.kill();
@@ -251,7 +252,7 @@ async function main(): Promise<number> {
     // every version folder left must be a complete version (version.json and the dataset's files).
     const versions = `${dsB}.versions`;
     const kv = startCli(['run', actFile, '--json'], actEnv);
-    await waitFor(() => fs.existsSync(path.join(versions, 'v2')) || kv.exited, 'create-version to start v2');
+    await waitFor(() => fs.existsSync(path.join(versions, 'v2')) || kv.exited, 'create-version to start v2', CLI_WAIT_MS, CLI_POLL_MS);
     kv.kill();
     const kve = await kv.done;
     const versionKilled = kve.signal === 'SIGKILL';

@@ -14,12 +14,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, compareStates, compareTrees, log, readRuns, readState, readTree, startAzurite, startCli, tempRoot, waitFor } from './common';
+import { ROOT, compareStates, compareTrees, log, readRuns, readState, readTree, startAzurite, startCli, tempRoot } from './common';
+import { waitFor } from '../support/waitFor';
 import { FakeGcsServer } from '../unit/fakes/gcs-server';
+import { azuriteConnectionString, azuriteEndpoint } from '../support/azurite';
 
 const PART = 'hostileKeys';
-const ACCOUNT = 'devstoreaccount1';
-const AZ_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const sha8 = (s: string) => createHash('sha1').update(s, 'utf8').digest('hex').slice(0, 8);
 const escapeTag = randomBytes(4).toString('hex');
 
@@ -349,7 +349,7 @@ async function main(): Promise<void> {
       children.push(mem);
       let out = '';
       mem.stdout!.on('data', (c: Buffer) => (out += c));
-      await waitFor(() => out.includes('\n') || mem.exitCode !== null, 'mem-s3 to listen', 20_000);
+      await waitFor(() => out.includes('\n') || mem.exitCode !== null, 'mem-s3 to listen', 20_000, 2);
       const port = Number(out.trim());
       const req = (method: string, p: string, body?: Buffer) =>
         new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -403,8 +403,8 @@ async function main(): Promise<void> {
     {
       const { child: az, port } = await startAzurite();
       children.push(az);
-      const endpoint = `http://127.0.0.1:${port}/${ACCOUNT}`;
-      const cs = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${AZ_KEY};BlobEndpoint=${endpoint};`;
+      const endpoint = azuriteEndpoint(port);
+      const cs = azuriteConnectionString(endpoint);
       const sdk = await import('@azure/storage-blob');
       const container = sdk.BlobServiceClient.fromConnectionString(cs, { retryOptions: { maxTries: 1 } }).getContainerClient('hostile');
       await container.create();

@@ -15,14 +15,14 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { CLI, ROOT, freePort, log, startAzurite, startCli, tempRoot, waitFor } from './common';
+import { CLI, ROOT, freePort, log, startAzurite, startCli, tempRoot } from './common';
+import { waitFor } from '../support/waitFor';
 import { FakeGcsServer } from '../unit/fakes/gcs-server';
+import { AZURITE_ACCOUNT as ACCOUNT, AZURITE_KEY as AZ_KEY, azuriteConnectionString, azuriteEndpoint } from '../support/azurite';
 
 const PART = 'secrets';
 const hex = () => randomBytes(6).toString('hex');
 const canary = (route: string) => `CANARY-${route}-${hex()}`;
-const ACCOUNT = 'devstoreaccount1';
-const AZ_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     children.push(memS3);
     let memOut = '';
     memS3.stdout!.on('data', (c: Buffer) => (memOut += c));
-    await waitFor(() => memOut.includes('\n') || memS3.exitCode !== null, 'mem-s3 to listen', 20_000);
+    await waitFor(() => memOut.includes('\n') || memS3.exitCode !== null, 'mem-s3 to listen', 20_000, 2);
     const memPort = Number(memOut.trim());
     if (!memPort) throw new Error('mem-s3 did not start');
     const put = (p: string, body: string) =>
@@ -248,8 +248,8 @@ async function main(): Promise<void> {
     // azurite with a container of two blobs.
     const { child: azurite, port: azPort } = await startAzurite();
     children.push(azurite);
-    const azEndpoint = `http://127.0.0.1:${azPort}/${ACCOUNT}`;
-    const azCs = (key: string, endpoint = azEndpoint) => `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${key};BlobEndpoint=${endpoint};`;
+    const azEndpoint = azuriteEndpoint(azPort);
+    const azCs = (key: string, endpoint = azEndpoint) => azuriteConnectionString(endpoint, key);
     const sdk = await import('@azure/storage-blob');
     const container = sdk.BlobServiceClient.fromConnectionString(azCs(AZ_KEY)).getContainerClient('secrets');
     await container.create();
@@ -317,8 +317,8 @@ async function main(): Promise<void> {
     }
 
     const az = (endpoint: string, auth: object) => imp({ type: 'azure-to-project', path: 'az://secrets/', ...auth, ...(endpoint ? { endpoint } : {}) });
-    const azEchoEp = `http://127.0.0.1:${azEcho}/${ACCOUNT}`;
-    const azDeadEp = `http://127.0.0.1:${dead}/${ACCOUNT}`;
+    const azEchoEp = azuriteEndpoint(azEcho);
+    const azDeadEp = azuriteEndpoint(dead);
     const wrongKey = () => {
       const c = canary('awk');
       return Buffer.concat([Buffer.from(c), randomBytes(Math.max(0, 64 - c.length))]).toString('base64');

@@ -12,11 +12,9 @@ import { createSource, type SourceFactory } from '../../src/core/sources';
 import { azureError, parseAzurePath } from '../../src/core/sources/azure';
 import { isRetryable, isThrottle } from '../../src/core/util/errors';
 import { snapshot, tempDir, waitFor, writePipeline } from './helpers';
+import { AZURITE_ACCOUNT as ACCOUNT, AZURITE_KEY as KEY, azuriteConnectionString, azuriteEndpoint } from '../support/azurite';
 
 const PAGE = 3;
-const ACCOUNT = 'devstoreaccount1';
-// Azurite's published development key (https://learn.microsoft.com/azure/storage/common/storage-use-azurite).
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const WRONG_KEY = Buffer.alloc(64, 7).toString('base64');
 
 async function freePort(): Promise<number> {
@@ -57,8 +55,8 @@ describe('azure-to-project (azurite)', function () {
     azurite.once('exit', () => (exited = true));
     await waitFor(async () => exited || (await answers(port)), 'azurite to listen', 25_000, 25);
     if (exited) throw new Error(`azurite did not start: ${output.join('')}`);
-    endpoint = `http://127.0.0.1:${port}/${ACCOUNT}`;
-    connectionString = `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${endpoint};`;
+    endpoint = azuriteEndpoint(port);
+    connectionString = azuriteConnectionString(endpoint);
     sdk = await import('@azure/storage-blob');
   });
 

@@ -55,13 +55,5 @@ export function countFiles(root: string): number {
   return n;
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after the timeout. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls until `check` returns a truthy value: the tests' one wait helper, in test/support/waitFor.ts. */
+export { waitFor } from '../support/waitFor';
