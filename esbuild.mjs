@@ -76,8 +76,15 @@ function copyCodicons() {
   for (const f of CODICON_FILES) fs.copyFileSync(path.join(from, f), path.join('dist/webview/codicons', f));
 }
 
+// The trainer templates (init-trainer, predict.py in deployment zips) ship as files.
+function copyTemplates() {
+  fs.mkdirSync('dist/templates/trainer', { recursive: true });
+  for (const f of fs.readdirSync('templates/trainer')) fs.copyFileSync(path.join('templates/trainer', f), path.join('dist/templates/trainer', f));
+}
+
 if (watch) {
   copyCodicons();
+  copyTemplates();
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   const results = await Promise.all(builds.map((b) => esbuild.build(b)));
@@ -85,6 +92,7 @@ if (watch) {
   fs.writeFileSync('dist/pipeline.editor.schema.json', JSON.stringify(editorSchema(JSON.parse(fs.readFileSync('schemas/pipeline.schema.json', 'utf8')))));
   fs.chmodSync('dist/cli.js', 0o755);
   copyCodicons();
+  copyTemplates();
   for (const r of results) {
     if (r.metafile) fs.writeFileSync('dist/extension.meta.json', JSON.stringify(r.metafile));
   }

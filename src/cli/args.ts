@@ -15,6 +15,10 @@ export interface Args {
   port?: number;
   host?: string;
   schedule: boolean;
+  keep?: number;
+  to?: string;
+  pipeline?: string;
+  pretrained: boolean;
 }
 
 export class UsageError extends Error {}
@@ -30,6 +34,10 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'no-schedule': { type: 'boolean' },
+  keep: { type: 'string' },
+  to: { type: 'string' },
+  pipeline: { type: 'string' },
+  'no-pretrained': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -76,6 +84,18 @@ function applyOption(a: Args, name: OptionName, value: () => string): void {
     case 'no-schedule':
       a.schedule = false;
       break;
+    case 'keep':
+      a.keep = wholeNumber(value(), 0, 1_000_000, '--keep takes a whole number of versions to keep');
+      break;
+    case 'to':
+      a.to = value();
+      break;
+    case 'pipeline':
+      a.pipeline = value();
+      break;
+    case 'no-pretrained':
+      a.pretrained = false;
+      break;
     case 'help':
       a.command = 'help';
       break;
@@ -95,7 +115,7 @@ function option(a: Args, t: OptionToken): void {
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true };
+  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true, pretrained: true };
   // Not strict: node's own messages for unknown options and missing values are replaced by ours
   // below, token by token in command-line order, so the first problem is the one reported.
   const { tokens } = nodeParseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });

@@ -5,12 +5,14 @@ import { errorMessage } from '../core/util/errors';
 import { logEntry } from '../core/util/format';
 import { parseArgs, UsageError, type Args } from './args';
 import type { Command, CommandContext } from './commands/context';
+import { initTrainerCommand } from './commands/initTrainer';
 import { preview } from './commands/preview';
 import { run } from './commands/run';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { validate } from './commands/validate';
 import { verify } from './commands/verify';
+import { versions } from './commands/versions';
 import { EXIT } from './exit';
 import { err, stderrLogger } from './output';
 
@@ -26,6 +28,15 @@ Commands:
   verify FILE [--step NAME]     check each import step's location and credentials
   run FILE [--dry-run]          sync the dataset and run the post-sync actions
   runs FILE [--json]            the run history (newest first)
+  versions FILE [--json]        the versions createVersion kept; then
+      show ID                   one version: counts, metrics, model files
+      diff A B                  samples added, removed, relabeled, recategorized from A to B
+      restore ID [--to DIR]     the dataset becomes version ID (the current one is kept as a
+                                new version), or with --to, ID is written into a new folder
+      prune --keep N            delete all but the newest N versions
+  init-trainer [DIR] [--pipeline FILE] [--no-pretrained]
+                                write the reference PyTorch trainer (train.py, predict.py) and
+                                set it as the pipeline's trainCommand
   serve [DIR|FILE…]             run pipelines on their schedules and serve the local API
                                 (--port 8787, --host 127.0.0.1, --no-schedule); API key from
                                 DSP_API_KEY or ~/.config/data-pipelines/api-key (created once)
@@ -51,7 +62,7 @@ Exit codes:
   130  cancelled (Ctrl-C)
 `;
 
-const COMMANDS: Record<string, Command> = { validate, preview, verify, run, runs, serve };
+const COMMANDS: Record<string, Command> = { validate, preview, verify, run, runs, versions, 'init-trainer': initTrainerCommand, serve };
 
 function usageError(message: string): number {
   err(`data-pipelines: ${logEntry(message)}\n\n${USAGE}`);

@@ -13,3 +13,7 @@ export { UserError } from './util/errors';
 export { notifyRun, smtpFromEnv, runReport, redactUrl, type NotifyOptions, type SmtpConfig, type RunReport } from './notify';
 export { Scheduler, nextRunTime, type ScheduledEntry } from './schedule/scheduler';
 export { startApiServer, findPipelineFiles, pipelineId, generateApiKey, type ApiServer, type ApiOptions } from './api/server';
+export { listVersions, getVersion, diffVersions, restoreVersion, pruneVersions, versionFiles, type VersionInfo, type VersionDiff, type SampleChange, type RestoreResult } from './train/versions';
+export { initTrainer, type InitTrainerOptions, type InitTrainerResult } from './train/initTrainer';
+export { latestModel } from './train/models';
+export { formatMetric, orderedMetrics, tableCells } from './train/metrics';

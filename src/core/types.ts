@@ -169,6 +169,32 @@ export interface StepResult {
   problems: { key: string; reason: string }[];
   durationMs: number;
   message?: string;
+  /** What a training wrote to METRICS_FILE: each numeric leaf by its dotted name, beside the
+   * previous successful training's value and the change. */
+  metrics?: Record<string, MetricValue>;
+  /** The metrics file's confusion matrices and per-label tables. */
+  metricTables?: MetricTable[];
+  /** What the step made: the model folder, the version, the deployment zip. */
+  artifacts?: { model?: string; version?: string; deployment?: string };
+}
+
+export interface MetricValue {
+  value: number;
+  /** The previous successful training's value, when it had this metric. */
+  previous?: number;
+  /** value - previous. */
+  change?: number;
+}
+
+/** A table from the metrics file: a confusion matrix (rows true, columns predicted) or per-label figures. */
+export interface MetricTable {
+  name: string;
+  kind: 'confusion_matrix' | 'per_label';
+  /** Row names: labels. */
+  rows: string[];
+  /** Column names: the labels again (confusion matrix) or the per-label figures (precision, recall…). */
+  columns: string[];
+  cells: (number | null)[][];
 }
 
 export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'cancelled';

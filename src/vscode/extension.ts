@@ -18,6 +18,7 @@ import { registerSetSecret } from './commands/setSecret';
 import { registerShowLog } from './commands/showLog';
 import { registerShowRunReport } from './commands/showRunReport';
 import { registerVerifyCredentials } from './commands/verifyCredentials';
+import { registerVersions } from './commands/versions';
 import type { Deps } from './deps';
 import { registerCodeActions } from './language/codeActions';
 import { registerCodeLens } from './language/codeLens';
@@ -29,6 +30,7 @@ import { PipelinesTree } from './views/pipelinesTree';
 import { PreviewPanels, registerPreviewSerializer } from './views/previewPanel';
 import { RUN_REPORT_SCHEME, RunReportProvider } from './views/runReport';
 import { RunsTree } from './views/runsTree';
+import { VERSION_REPORT_SCHEME, VersionReportProvider } from './views/versionReport';
 import { ScheduleService } from './scheduleService';
 
 /** Coalesces bursts of events (a run writes its record once per step) into one refresh. */
@@ -74,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerRevealStep,
     registerShowLog,
     registerRunFromCode,
+    registerVersions,
   ]) {
     register(context, deps);
   }
@@ -101,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): void {
     refreshSchedules,
     schedules,
     vscode.workspace.registerTextDocumentContentProvider(RUN_REPORT_SCHEME, reports),
+    vscode.workspace.registerTextDocumentContentProvider(VERSION_REPORT_SCHEME, new VersionReportProvider()),
     vscode.window.registerTreeDataProvider('dataPipelines.pipelines', pipelines),
     vscode.window.registerTreeDataProvider('dataPipelines.runs', runs),
     vscode.commands.registerCommand('dataPipelines.refresh', () => {

@@ -151,7 +151,7 @@ function ownSeeds(): [string, unknown][] {
           { name: 'Refresh', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } },
           { name: 'Retrain', builtinTransformationBlock: { type: 'project-action', retrainModel: true, trainCommand: 'python train.py' } },
           { name: 'Version', builtinTransformationBlock: { type: 'project-action', createVersion: true } },
-          { name: 'Deploy', builtinTransformationBlock: { type: 'project-action', buildBinary: 'zip', buildBinaryModelType: 'float32', modelPath: 'model/' } },
+          { name: 'Deploy', builtinTransformationBlock: { type: 'project-action', buildBinary: 'zip', buildBinaryModelType: 'float32' } },
         ],
       },
     ],

@@ -265,12 +265,11 @@ describe('engine: hostile keys, cancellation, lock, actions', () => {
   it('project actions: refresh explorer, version, retrain command, deployment zip; custom block', async () => {
     const dir = tempDir();
     writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1), 'dogs/b.png': png(2) });
-    writeFiles(dir, { 'model/model.tflite': 'MODEL' });
     const file = folderPipeline(dir, {}, [
       { name: 'refresh', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } },
-      { name: 'retrain', builtinTransformationBlock: { type: 'project-action', retrainModel: true, trainCommand: 'echo trained > "$DATASET_DIR/../trained.txt"' } },
+      { name: 'retrain', builtinTransformationBlock: { type: 'project-action', retrainModel: true, trainCommand: 'echo trained > "$DATASET_DIR/../trained.txt"; echo MODEL > "$MODEL_DIR/model.tflite"' } },
       { name: 'version', builtinTransformationBlock: { type: 'project-action', createVersion: true } },
-      { name: 'deploy', builtinTransformationBlock: { type: 'project-action', buildBinary: 'zip', modelPath: 'model' } },
+      { name: 'deploy', builtinTransformationBlock: { type: 'project-action', buildBinary: 'zip', buildBinaryModelType: 'float32' } },
       { name: 'custom', transformationBlock: { command: 'echo "$PARAM_SIZE" > custom.txt' }, parameters: { size: 96 } },
     ]);
     const r = await run(file);
@@ -283,7 +282,7 @@ describe('engine: hostile keys, cancellation, lock, actions', () => {
     assert.equal(zips.length, 1);
     const zip = fs.readFileSync(path.join(dir, 'dataset.deployments', zips[0]));
     assert.equal(zip.readUInt32LE(0), 0x04034b50);
-    assert.ok(zip.includes(Buffer.from('model/model/model.tflite')));
+    assert.ok(zip.includes(Buffer.from('model.tflite')), 'without a model.json, what MODEL_DIR holds is the float32 model');
     assert.equal(fs.readFileSync(path.join(dir, 'custom.txt'), 'utf8').trim(), '96');
   });
 

@@ -10,6 +10,7 @@ import { mayOpenFromPreview } from '../../src/vscode/lib/paths';
 import { readRuns } from '../../src/vscode/lib/runRecords';
 import { addStepEdits, applyTextEdits, outlinePipeline, replaceEncryptedSecret, replaceValueWithSecretRef, suggestSecretName, validateSecretName } from '../../src/vscode/lib/pipelineDoc';
 import { editorProblems, isJsonServiceProblem } from '../../src/vscode/lib/problems';
+import { orderedMetrics, tableCells } from '../../src/core/train/metrics';
 import { countsSummary, describeNextRun, formatBytes, formatDuration, nextRun, runReportMarkdown, throttle } from '../../src/vscode/lib/runFormat';
 import { blockTypeDoc, propertyDoc } from '../../src/vscode/lib/schemaDocs';
 import { BLOCK_SNIPPETS, completionSite, expandSnippet, stepSnippet } from '../../src/vscode/lib/snippets';
@@ -210,7 +211,7 @@ describe('vscode glue: runs', () => {
   });
 
   it('writes a report per step and per category × label, with warnings and rejections', () => {
-    const md = runReportMarkdown(run);
+    const md = runReportMarkdown(run, { orderedMetrics, tableCells });
     assert.ok(md.includes('Cars: partial'));
     assert.ok(md.includes('| training | cars | 2 | 0 | 0 | 0 |'));
     assert.ok(md.includes('1 file at the root'));

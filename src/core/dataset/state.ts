@@ -137,11 +137,7 @@ export class SyncState {
     if (!this.changed && !this.hadJournal && this.journalFd === undefined) return;
     this.flush();
     fs.mkdirSync(this.dir, { recursive: true });
-    const snap = path.join(this.dir, 'state.json');
-    const tmp = `${snap}.tmp-${process.pid}`;
-    const entries = [...this.entries.values()].sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : 1));
-    writeJsonLines(tmp, '{"version":2}', entries);
-    fs.renameSync(tmp, snap);
+    this.writeSnapshot(path.join(this.dir, 'state.json'));
     if (this.journalFd !== undefined) {
       fs.closeSync(this.journalFd);
       this.journalFd = undefined;
@@ -150,6 +146,24 @@ export class SyncState {
     this.hadJournal = false;
   }
 
+  /** Writes every entry, in the snapshot's format, to `file` (atomically): what a version keeps. */
+  writeSnapshot(file: string): void {
+    const tmp = `${file}.tmp-${process.pid}`;
+    const entries = [...this.entries.values()].sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : 1));
+    writeJsonLines(tmp, '{"version":2}', entries);
+    fs.renameSync(tmp, file);
+  }
+
+  /** Replaces the dataset's state with a snapshot (a version's), journal dropped. Caller holds the lock. */
+  static restoreSnapshot(datasetDir: string, snapshot: string): void {
+    const dir = metaDir(datasetDir);
+    fs.mkdirSync(dir, { recursive: true });
+    const snap = path.join(dir, 'state.json');
+    const tmp = `${snap}.tmp-${process.pid}`;
+    fs.copyFileSync(snapshot, tmp);
+    fs.renameSync(tmp, snap);
+    fs.rmSync(path.join(dir, 'state.journal'), { force: true });
+  }
 }
 
 const CHUNK = 2000;

@@ -1,6 +1,7 @@
 // emailRecipients + whenToEmail: the run report by SMTP. Settings come from the environment (CLI)
 // or the editor; the password is never logged.
-import type { RunRecord } from '../types';
+import { formatMetric, orderedMetrics, tableCells } from '../train/metrics';
+import type { MetricTable, RunRecord } from '../types';
 import { sanitizeServerText } from '../util/errors';
 import { runReport } from './report';
 import type { DeliveryResult } from './webhook';
@@ -53,14 +54,25 @@ export function emailBody(run: RunRecord): { subject: string; text: string; html
     `New ${r.newItems}, changed ${r.changedItems}, unchanged ${r.unchangedItems}, removed ${r.removedItems}, duplicate ${r.duplicateItems}, rejected ${r.rejectedItems}`,
     `Checklist: ${r.newChecklistOK} ok, ${r.newChecklistFail} failed`,
     '',
-    ...r.steps.map((s) => `- ${s.name} (${s.type}): ${s.status}${s.message ? ` — ${s.message}` : ''}${s.errors.length ? `\n    ${s.errors.join('\n    ')}` : ''}`),
+    ...r.steps.map((s) => `- ${s.name} (${s.type}): ${s.status}${s.message ? ` — ${s.message}` : ''}${s.errors.length ? `\n    ${s.errors.join('\n    ')}` : ''}${s.warnings.length ? `\n    warning: ${s.warnings.join('\n    warning: ')}` : ''}`),
   ];
+  const metrics = r.metrics ? orderedMetrics(r.metrics, r.metricTables) : [];
+  if (metrics.length) lines.push('', 'Metrics (beside the previous training):', ...metrics.map(([k, m]) => `  ${formatMetric(k, m)}`));
+  for (const t of r.metricTables ?? []) lines.push('', `${t.name}:`, ...tableCells(t).map((row) => `  ${row.join('\t')}`));
   if (r.error) lines.push('', `Error: ${r.error}`);
   const rows = run.steps
     .flatMap((s) => Object.entries(s.byCategoryLabel).flatMap(([cat, labels]) => Object.entries(labels).map(([label, c]) => `<tr><td>${esc(cat)}</td><td>${esc(label)}</td><td>${c.new}</td><td>${c.changed}</td><td>${c.unchanged}</td><td>${c.removed}</td><td>${c.rejected}</td></tr>`)))
     .join('');
-  const html = `<h2>${esc(r.pipelineName)}: ${esc(r.status)}</h2><p>${lines.slice(1, 4).map(esc).join('<br>')}</p><table border="1" cellpadding="4" cellspacing="0"><tr><th>category</th><th>label</th><th>new</th><th>changed</th><th>unchanged</th><th>removed</th><th>rejected</th></tr>${rows}</table><ul>${r.steps.map((s) => `<li>${esc(s.name)}: ${esc(s.status)}${s.message ? ` — ${esc(s.message)}` : ''}</li>`).join('')}</ul>${r.error ? `<p>Error: ${esc(r.error)}</p>` : ''}`;
+  const metricsHtml = metrics.length
+    ? `<h3>Metrics</h3><table border="1" cellpadding="4" cellspacing="0"><tr><th>metric</th><th>value</th><th>previous</th><th>change</th></tr>${metrics.map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.value}</td><td>${m.previous ?? ''}</td><td>${m.change === undefined ? '' : (m.change > 0 ? '+' : '') + m.change}</td></tr>`).join('')}</table>${(r.metricTables ?? []).map(htmlTable).join('')}`
+    : '';
+  const html = `<h2>${esc(r.pipelineName)}: ${esc(r.status)}</h2><p>${lines.slice(1, 4).map(esc).join('<br>')}</p><table border="1" cellpadding="4" cellspacing="0"><tr><th>category</th><th>label</th><th>new</th><th>changed</th><th>unchanged</th><th>removed</th><th>rejected</th></tr>${rows}</table><ul>${r.steps.map((s) => `<li>${esc(s.name)}: ${esc(s.status)}${s.message ? ` — ${esc(s.message)}` : ''}</li>`).join('')}</ul>${metricsHtml}${r.error ? `<p>Error: ${esc(r.error)}</p>` : ''}`;
   return { subject, text: lines.join('\n'), html };
+}
+
+function htmlTable(t: MetricTable): string {
+  const [head, ...rows] = tableCells(t);
+  return `<h4>${esc(t.name)}</h4><table border="1" cellpadding="4" cellspacing="0"><tr>${head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => (i ? `<td>${esc(c)}</td>` : `<th>${esc(c)}</th>`)).join('')}</tr>`).join('')}</table>`;
 }
 
 export async function sendEmail(smtp: SmtpConfig | undefined, to: string[], run: RunRecord): Promise<DeliveryResult> {

@@ -1,5 +1,5 @@
 // What a finished run tells the outside world: Edge Impulse's webhook fields plus ours.
-import type { RunRecord } from '../types';
+import type { MetricTable, MetricValue, RunRecord } from '../types';
 
 export interface RunReport {
   pipelineName: string;
@@ -20,7 +20,18 @@ export interface RunReport {
   newChecklistOK: number;
   newChecklistFail: number;
   error?: string;
-  steps: { name: string; type: string; status: string; new: number; changed: number; rejected: number; message?: string; errors: string[] }[];
+  /** The run's training metrics, each beside the previous successful training's value and the change. */
+  metrics?: Record<string, MetricValue>;
+  metricTables?: MetricTable[];
+  /** What the run made: model folder, version id, deployment zip. */
+  artifacts?: { model?: string; version?: string; deployment?: string };
+  steps: { name: string; type: string; status: string; new: number; changed: number; rejected: number; message?: string; errors: string[]; warnings: string[] }[];
+}
+
+/** The metrics of the run's last training that wrote any. */
+export function runMetrics(run: RunRecord): { metrics?: Record<string, MetricValue>; metricTables?: MetricTable[] } {
+  const s = [...run.steps].reverse().find((x) => x.metrics && Object.keys(x.metrics).length);
+  return s ? { metrics: s.metrics, metricTables: s.metricTables } : {};
 }
 
 export function runReport(run: RunRecord): RunReport {
@@ -43,7 +54,9 @@ export function runReport(run: RunRecord): RunReport {
     newChecklistOK: run.counts.checklistOk,
     newChecklistFail: run.counts.checklistFailed,
     error: run.error,
-    steps: run.steps.map((s) => ({ name: s.name, type: s.type, status: s.status, new: s.counts.new, changed: s.counts.changed, rejected: s.counts.rejected, message: s.message, errors: s.errors.slice(0, 5) })),
+    ...runMetrics(run),
+    artifacts: run.steps.reduce<RunReport['artifacts']>((a, s) => (s.artifacts ? { ...a, ...s.artifacts } : a), undefined),
+    steps: run.steps.map((s) => ({ name: s.name, type: s.type, status: s.status, new: s.counts.new, changed: s.counts.changed, rejected: s.counts.rejected, message: s.message, errors: s.errors.slice(0, 5), warnings: s.warnings.slice(0, 5) })),
   };
 }
 

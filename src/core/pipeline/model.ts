@@ -70,7 +70,15 @@ export interface ActionBlock {
   createVersion?: boolean;
   buildBinary?: 'zip';
   buildBinaryModelType?: 'int8' | 'float32';
+  /** The training contract (src/core/train/train.ts): run for retrainModel. */
   trainCommand?: string;
+  /** Makes other deployment targets from MODEL_DIR into DEPLOY_DIR (for buildBinary). */
+  buildCommand?: string;
+  /** Working folder of trainCommand and buildCommand, relative to the pipeline file. */
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  /** Older files: the model is now what trainCommand writes to MODEL_DIR. */
   modelPath?: string;
 }
 

@@ -382,7 +382,10 @@ function semanticChecks(p: Pipeline, sink: ProblemSink, baseDir: string): void {
           sink.add('error', 'buildBinary needs the model retrained first (as in Edge Impulse): add a "retrainModel": true step before this one.', [...bAt, 'buildBinary'], { code: 'build-without-retrain' });
         }
         if (block.retrainModel && !block.trainCommand) {
-          sink.add('warning', 'retrainModel has no trainCommand here, so the step only records that new data arrived. Add "trainCommand": "python train.py" to retrain locally.', [...bAt, 'retrainModel'], { code: 'retrain-without-command' });
+          sink.add('warning', 'retrainModel has no trainCommand, so no model is retrained here: the step is reported as skipped. Run "data-pipelines init-trainer" to write a reference PyTorch trainer and set "trainCommand" (or add your own command that meets the training contract in README.md).', [...bAt, 'retrainModel'], { code: 'retrain-without-command' });
+        }
+        if (block.modelPath !== undefined) {
+          sink.add('warning', '"modelPath" is no longer used: the deployment holds what trainCommand writes to $MODEL_DIR. Remove it.', [...bAt, 'modelPath'], { code: 'model-path-unused' });
         }
         if (!block.refreshDataExplorer && !block.retrainModel && !block.createVersion && !block.buildBinary) {
           sink.add('warning', 'This project-action does nothing: set one of refreshDataExplorer, retrainModel, createVersion or buildBinary.', bAt);

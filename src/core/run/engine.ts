@@ -216,7 +216,7 @@ async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, state
       return result;
     }
     o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
-    if (isActionBlock(block)) return await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal });
+    if (isActionBlock(block)) return await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
     return await runCustomStep(step, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
   } catch (err) {
     if (o.signal?.aborted) return emptyResult(step, 'cancelled', [], started);

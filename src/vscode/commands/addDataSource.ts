@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActionBlock, ImportBlock, Step } from '../../core';
+import { core } from '../core';
 import type { Deps } from '../deps';
 import { pipelineArg } from '../lib/args';
 import { addStepEdits, applyTextEdits, newPipelineText, outlinePipeline, secretRef, serviceAccountKeyProblem, suggestSecretName, validateSecretName } from '../lib/pipelineDoc';
@@ -259,7 +260,24 @@ async function labelsAndCategory(block: ImportBlock): Promise<void> {
   block.category = category.id;
 }
 
-async function postSyncActions(): Promise<ActionBlock | undefined> {
+/** The reference trainer (train.py written next to the pipeline) or the user's own command. */
+async function trainCommand(baseDir: string, svc: Services): Promise<string | undefined> {
+  const how = await pick(
+    'training',
+    [
+      { label: '$(beaker) Reference trainer', description: 'writes train.py here: PyTorch, MobileNetV3-Small, metrics and an int8 model', id: 'reference' as const },
+      { label: '$(terminal) My own training command', description: 'any framework: DATASET_DIR, MODEL_DIR, METRICS_FILE… are set', id: 'own' as const },
+    ],
+    'How is the model trained?',
+  );
+  if (how.id === 'own') return input('training command', { prompt: 'Runs in the pipeline folder with DATASET_DIR, MODEL_DIR, METRICS_FILE and BUILD_MODEL_TYPE set', value: 'python3 train.py' });
+  const r = (await core()).initTrainer({ dir: baseDir, noPretrained: !vscode.workspace.getConfiguration('dataPipelines').get<boolean>('trainer.pretrained', true) });
+  svc.log.info(`[add data source] reference trainer: ${r.files.map((f) => `${f.written ? 'wrote' : 'kept'} ${f.path}`).join(', ')}; trainCommand ${r.command}`);
+  for (const w of r.warnings) void vscode.window.showWarningMessage(w);
+  return r.command;
+}
+
+async function postSyncActions(baseDir: string, svc: Services): Promise<ActionBlock | undefined> {
   const items = [
     { label: 'Refresh data explorer', description: 'rebuild info.labels and the dataset summary', id: 'refreshDataExplorer', picked: true },
     { label: 'Create a version', description: 'snapshot the dataset after each sync', id: 'createVersion', picked: false },
@@ -275,7 +293,7 @@ async function postSyncActions(): Promise<ActionBlock | undefined> {
   if (ids.has('createVersion')) a.createVersion = true;
   if (ids.has('retrainModel') || ids.has('buildBinary')) {
     a.retrainModel = true;
-    a.trainCommand = await input('training command', { prompt: 'Run in the pipeline folder with DATASET_DIR set', value: 'python train.py' });
+    a.trainCommand = await trainCommand(baseDir, svc);
     if (!a.trainCommand) delete a.trainCommand;
   }
   if (ids.has('buildBinary')) a.buildBinary = 'zip';
@@ -317,7 +335,7 @@ export function registerAddDataSource(context: vscode.ExtensionContext, { svc }:
           }
           await labelsAndCategory(draft.block!);
         }
-        draft.actions = await postSyncActions();
+        draft.actions = await postSyncActions(baseDir, svc);
 
         const text = target.exists ? await pipelineText(target.uri) : '';
         const taken = new Set((target.exists ? outlinePipeline(text)?.steps ?? [] : []).map((s) => s.name));

@@ -29,7 +29,15 @@ export interface RunArg {
   run: RunRecord;
 }
 
-export type CommandArg = PipelineArg | StepArg | RunArg;
+/** One version createVersion kept (Pipelines view, under the pipeline's Versions). */
+export interface VersionArg {
+  kind: 'version';
+  uri: vscode.Uri;
+  datasetDir: string;
+  id: string;
+}
+
+export type CommandArg = PipelineArg | StepArg | RunArg | VersionArg;
 
 export const pipelineArg = (uri: vscode.Uri, trigger?: Trigger): PipelineArg => (trigger ? { kind: 'pipeline', uri, trigger } : { kind: 'pipeline', uri });
 export const stepArg = (uri: vscode.Uri, step: string, trigger?: Trigger): StepArg => (trigger ? { kind: 'step', uri, step, trigger } : { kind: 'step', uri, step });
@@ -61,9 +69,13 @@ export function isRunArg(x: unknown): x is RunArg {
   return isObject(x) && x.kind === 'run' && isObject(x.run) && typeof x.run.id === 'string' && typeof x.run.pipelineFile === 'string';
 }
 
+export function isVersionArg(x: unknown): x is VersionArg {
+  return isObject(x) && x.kind === 'version' && isUri(x.uri) && typeof x.datasetDir === 'string' && typeof x.id === 'string' && /^v\d+$/.test(x.id);
+}
+
 /** The pipeline file an argument names: a PipelineArg, a StepArg or a bare Uri (menus). */
 export function uriOfArg(x: unknown): vscode.Uri | undefined {
-  if (isPipelineArg(x) || isStepArg(x)) return x.uri;
+  if (isPipelineArg(x) || isStepArg(x) || isVersionArg(x)) return x.uri;
   if (isUri(x) && x.path.endsWith('.pipeline.json')) return x;
   return undefined;
 }

@@ -1,11 +1,13 @@
 // Words and numbers for runs: tree labels, durations, the run report. Pure, unit-tested.
 // Types only from the core: the scheduling functions take the loaded core (../core) as an argument,
 // so this file pulls no engine code into the extension bundle.
-import type { Counts, RunRecord, RunStatus, StepPreview, StepResult } from '../../core/types';
+import type { Counts, MetricTable, MetricValue, RunRecord, RunStatus, StepPreview, StepResult } from '../../core/types';
 import type { CoreModule } from '../core';
 
 /** What the schedule helpers need from the engine: `await core()` gives it. */
 export type Schedules = Pick<CoreModule, 'nextRunTime'>;
+/** What the run report needs of the engine to lay out metrics. */
+export type MetricFormat = Pick<CoreModule, 'orderedMetrics' | 'tableCells'>;
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -97,7 +99,7 @@ function mdEscape(s: string): string {
 }
 
 /** The run report: per step, per category × label, with warnings and errors. */
-export function runReportMarkdown(run: RunRecord): string {
+export function runReportMarkdown(run: RunRecord, f: MetricFormat): string {
   const out: string[] = [];
   // Words, not emoji: emoji fonts are missing on many Linux machines.
   out.push(`# ${mdEscape(run.pipeline)}: ${run.status}`, '');
@@ -122,12 +124,31 @@ export function runReportMarkdown(run: RunRecord): string {
         }
       }
     }
+    if (s.metrics && Object.keys(s.metrics).length) out.push('', ...metricsMarkdown(f, s.metrics, s.metricTables));
     if (s.errors.length) out.push('', '**Errors**', '', ...s.errors.map((e) => `- ${mdEscape(e)}`));
     if (s.warnings.length) out.push('', '**Warnings**', '', ...s.warnings.map((w) => `- ${mdEscape(w)}`));
     if (s.problems.length) out.push('', '**Rejected or failed objects**', '', ...s.problems.slice(0, 100).map((p) => `- \`${p.key.replace(/`/g, "'")}\`: ${mdEscape(p.reason)}`));
   }
   if (run.notifications?.length) out.push('', '## Notifications', '', ...run.notifications.map((n) => `- ${n.kind}: ${n.ok ? 'sent' : 'failed'} — ${mdEscape(n.detail)}`));
   return out.join('\n') + '\n';
+}
+
+function num(n: number | undefined, signed = false): string {
+  if (n === undefined) return '';
+  const t = Number.isInteger(n) ? String(n) : n.toFixed(4).replace(/0+$/, '').replace(/\.$/, '');
+  return signed && n > 0 ? `+${t}` : t;
+}
+
+/** The metrics as a markdown table (value, previous, change), then each confusion matrix and per-label table. */
+export function metricsMarkdown(f: MetricFormat, metrics: Record<string, MetricValue>, tables: MetricTable[] = []): string[] {
+  const out = ['**Metrics** (beside the previous training)', '', '| Metric | Value | Previous | Change |', '|---|--:|--:|--:|'];
+  for (const [k, m] of f.orderedMetrics(metrics, tables)) out.push(`| ${mdEscape(k)} | ${num(m.value)} | ${num(m.previous)} | ${num(m.change, true)} |`);
+  for (const t of tables) {
+    const [head, ...rows] = f.tableCells(t);
+    out.push('', `**${mdEscape(t.name)}**`, '', `| ${head.map(mdEscape).join(' | ')} |`, `|${head.map((_, i) => (i ? '--:' : '---')).join('|')}|`);
+    for (const r of rows) out.push(`| ${r.map(mdEscape).join(' | ')} |`);
+  }
+  return out;
 }
 
 /** One line for a preview step, as the CodeLens/notification says it. */

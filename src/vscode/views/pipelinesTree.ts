@@ -3,11 +3,11 @@
 // the run history comes from the run store (svc.runs), not from the disk.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunRecord, StepResult } from '../../core';
+import type { RunRecord, StepResult, VersionInfo } from '../../core';
 import { core } from '../core';
-import { runArg, stepArg, type PipelineArg, type StepArg } from '../lib/args';
+import { runArg, stepArg, type PipelineArg, type StepArg, type VersionArg } from '../lib/args';
 import { outlinePipeline, type StepLocation } from '../lib/pipelineDoc';
-import { countsSummary, formatAgo, statusIcon } from '../lib/runFormat';
+import { countsSummary, formatAgo, formatTime, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 
 /**
@@ -17,7 +17,9 @@ import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 export type PipelineNode =
   | (PipelineArg & { name: string; steps: StepLocation[]; datasetDir: string; error?: string })
   | (StepArg & { location: StepLocation; datasetDir: string })
-  | { kind: 'source'; uri: vscode.Uri; location: StepLocation; last?: { run: RunRecord; result: StepResult } };
+  | { kind: 'source'; uri: vscode.Uri; location: StepLocation; last?: { run: RunRecord; result: StepResult } }
+  | { kind: 'versions'; uri: vscode.Uri; datasetDir: string; versions: VersionInfo[] }
+  | (VersionArg & { info: VersionInfo });
 
 export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
   private readonly changed = new vscode.EventEmitter<PipelineNode | undefined>();
@@ -46,13 +48,28 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
       }
       return out;
     }
-    if (node.kind === 'pipeline') return node.steps.map((location) => ({ ...stepArg(node.uri, location.name), location, datasetDir: node.datasetDir }));
+    if (node.kind === 'pipeline') {
+      const steps: PipelineNode[] = node.steps.map((location) => ({ ...stepArg(node.uri, location.name), location, datasetDir: node.datasetDir }));
+      const versions = (await core()).listVersions(node.datasetDir);
+      return versions.length ? [...steps, { kind: 'versions', uri: node.uri, datasetDir: node.datasetDir, versions }] : steps;
+    }
+    if (node.kind === 'versions') return [...node.versions].reverse().map((info) => ({ kind: 'version', uri: node.uri, datasetDir: node.datasetDir, id: info.id, info }));
     if (node.kind === 'step' && node.location.kind === 'import') return [{ kind: 'source', uri: node.uri, location: node.location, last: await this.svc.runs.lastStepResult(node.datasetDir, node.step) }];
     return [];
   }
 
   getTreeItem(node: PipelineNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'versions': {
+        const item = new vscode.TreeItem('Versions', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `versions:${node.uri.toString()}`;
+        item.description = `${node.versions.length}`;
+        item.iconPath = new vscode.ThemeIcon('versions');
+        item.contextValue = 'versions';
+        return item;
+      }
+      case 'version':
+        return versionItem(node);
       case 'pipeline': {
         const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `file:${node.uri.toString()}`;
@@ -94,4 +111,18 @@ export class PipelinesTree implements vscode.TreeDataProvider<PipelineNode> {
       }
     }
   }
+}
+
+/** A version: id, when, samples and the headline metric; its tooltip has every metric. */
+function versionItem(node: VersionArg & { info: VersionInfo }): vscode.TreeItem {
+  const v = node.info;
+  const item = new vscode.TreeItem(v.id, vscode.TreeItemCollapsibleState.None);
+  item.id = `version:${node.uri.toString()}#${v.id}`;
+  const acc = v.metrics['validation.accuracy'] ?? v.metrics['accuracy'];
+  item.description = `${formatAgo(v.created)} · ${v.counts.total} samples${acc !== undefined ? ` · accuracy ${acc.toFixed(3)}` : ''}${v.note ? ` · ${v.note}` : ''}`;
+  item.iconPath = new vscode.ThemeIcon(v.modelRunId ? 'package' : 'archive');
+  item.contextValue = 'version';
+  const metrics = Object.entries(v.metrics).filter(([k]) => !k.includes('.per_label.')).map(([k, n]) => `- ${k}: ${n}`);
+  item.tooltip = new vscode.MarkdownString(`**${v.id}** of ${v.pipeline}, ${formatTime(v.created)}${v.runId ? ` (run ${v.runId})` : ''}\n\n${v.counts.total} samples${v.modelRunId ? `, model of run ${v.modelRunId}` : ', no model'}${metrics.length ? `\n\n${metrics.join('\n')}` : ''}`);
+  return item;
 }

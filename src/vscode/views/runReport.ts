@@ -26,8 +26,9 @@ export class RunReportProvider implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const dataset = new URLSearchParams(uri.query).get('dataset') ?? '';
     const id = path.posix.basename(uri.path, '.md');
-    const run = (await core()).getRun(dataset, id) ?? this.known.get(uri.toString());
+    const c = await core();
+    const run = c.getRun(dataset, id) ?? this.known.get(uri.toString());
     if (!run) return `# Run ${id} not found\n\nIts record is no longer in ${dataset} (the history keeps the last 200 runs).\n`;
-    return runReportMarkdown(run);
+    return runReportMarkdown(run, c);
   }
 }

@@ -2,14 +2,15 @@
 // trigger, start time, duration and counts; a run expands to its steps; clicking opens the report.
 // The records come from the run store (svc.runs), not from the disk.
 import * as vscode from 'vscode';
-import type { RunRecord, StepResult } from '../../core';
+import type { MetricValue, RunRecord, StepResult } from '../../core';
 import { core } from '../core';
 import { runArg, type RunArg } from '../lib/args';
 import { countsSummary, formatDuration, formatTime, statusIcon } from '../lib/runFormat';
 import { PIPELINE_GLOB, pipelineText, type Services } from '../services';
 
 /** A run node is a RunArg: view/item/context commands (showRunReport, cancelRun) get it as is. */
-export type RunNode = RunArg | { kind: 'runStep'; run: RunRecord; step: StepResult };
+/** Step and metric nodes carry their metric text, laid out by the engine's formatter in getChildren. */
+export type RunNode = RunArg | { kind: 'runStep'; run: RunRecord; step: StepResult; headline?: string; metrics: number } | { kind: 'metric'; run: RunRecord; label: string; metric: MetricValue };
 
 export class RunsTree implements vscode.TreeDataProvider<RunNode> {
   private readonly changed = new vscode.EventEmitter<RunNode | undefined>();
@@ -22,7 +23,17 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
   }
 
   async getChildren(node?: RunNode): Promise<RunNode[]> {
-    if (node?.kind === 'run') return node.run.steps.map((step) => ({ kind: 'runStep', run: node.run, step }));
+    if (node?.kind === 'run') {
+      const c = await core();
+      return node.run.steps.map((step) => {
+        const metrics = c.orderedMetrics(step.metrics ?? {}, step.metricTables);
+        return { kind: 'runStep', run: node.run, step, headline: metrics.length ? c.formatMetric(...metrics[0]) : undefined, metrics: metrics.length };
+      });
+    }
+    if (node?.kind === 'runStep') {
+      const c = await core();
+      return c.orderedMetrics(node.step.metrics ?? {}, node.step.metricTables).map(([name, metric]) => ({ kind: 'metric', run: node.run, label: c.formatMetric(name, metric), metric }));
+    }
     if (node) return [];
     const files = await vscode.workspace.findFiles(PIPELINE_GLOB, '**/node_modules/**', 500);
     const runs: RunRecord[] = [];
@@ -48,13 +59,21 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
   }
 
   getTreeItem(node: RunNode): vscode.TreeItem {
+    if (node.kind === 'metric') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      const c = node.metric.change;
+      item.iconPath = new vscode.ThemeIcon(c === undefined || c === 0 ? 'dash' : c > 0 ? 'arrow-up' : 'arrow-down');
+      item.contextValue = 'metric';
+      return item;
+    }
     if (node.kind === 'runStep') {
       const s = node.step;
-      const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(s.name, node.metrics ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       const icon = statusIcon(s.status);
       item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-      item.description = `${s.status} · ${formatDuration(s.durationMs)} · ${countsSummary(s.counts)}`;
-      item.tooltip = [s.type, ...s.errors, ...s.warnings.slice(0, 5)].join('\n');
+      const counts = s.type === 'project-action' || s.type === 'transformation-block' ? (node.headline ?? s.message ?? '') : countsSummary(s.counts);
+      item.description = `${s.status} · ${formatDuration(s.durationMs)} · ${counts}`;
+      item.tooltip = [s.type, s.message ?? '', ...s.errors, ...s.warnings.slice(0, 5)].filter(Boolean).join('\n');
       item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [runArg(node.run)] };
       return item;
     }
