@@ -1,6 +1,7 @@
 // Writes the demo workspace: the two source layouts of Edge Impulse's Data sources page, made of
-// small real images, and a pipeline for each. Existing files are left alone, so a second
-// `make demo` finds nothing new to sync.
+// small real images, a pipeline for each, and a training loop (sync, retrain with the example
+// trainer that needs nothing installed, keep a version, build a deployment zip). Existing files
+// are left alone, so a second `make demo` finds nothing new to sync.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { demoImage } from './images';
@@ -15,6 +16,38 @@ function sample(dir: string, kind: 'car' | 'unknown', n: number): void {
   const format = n % 3 === 0 ? 'png' : 'jpg';
   const name = kind === 'car' ? `cars.${String(1700 + n).padStart(5, '0')}.${format}` : `unknown.test_${2500 + n}.${format}`;
   write(path.join(dir, name), demoImage(kind, n + (kind === 'car' ? 0 : 1000), format));
+}
+
+const TRAIN_TEST_IMPORT = { name: 'Fetch data from sources/train-test/', builtinTransformationBlock: { type: 'folder-to-project', path: 'sources/train-test', category: 'split', labelStrategy: 'infer-from-folder-name' } };
+
+/** The trainer templates: dist/templates/trainer next to dist/demo.js, else the repository's templates/trainer. */
+function trainerTemplates(): string {
+  for (let dir = __dirname, i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'templates', 'trainer');
+    if (fs.existsSync(path.join(candidate, 'example_train.js'))) return candidate;
+  }
+  throw new Error(`demo: templates/trainer/example_train.js not found above ${__dirname} (run node esbuild.mjs first)`);
+}
+
+/** The training loop: import, retrain with `trainCommand` (none: init-trainer wires one), keep a version, build an int8 zip. */
+function trainLoop(name: string, dataset: string, trainCommand?: string): object {
+  return {
+    name,
+    dataset,
+    steps: [
+      TRAIN_TEST_IMPORT,
+      { name: 'Retrain', builtinTransformationBlock: { type: 'project-action', retrainModel: true, ...(trainCommand ? { trainCommand } : {}) } },
+      { name: 'Version', builtinTransformationBlock: { type: 'project-action', createVersion: true } },
+      { name: 'Deploy', builtinTransformationBlock: { type: 'project-action', buildBinary: 'zip', buildBinaryModelType: 'int8' } },
+    ],
+  };
+}
+
+/** The pipeline for the PyTorch reference trainer (demo.sh wires it with init-trainer when python3 has torch). */
+export function demoTorch(root: string): string {
+  const file = path.join(root, 'train-loop-torch.pipeline.json');
+  write(file, JSON.stringify(trainLoop('Demo: retrain with the PyTorch reference trainer', 'datasets/train-loop-torch'), null, 2) + '\n');
+  return file;
 }
 
 export function generateDemo(root: string, perClass = 40): string[] {
@@ -48,13 +81,12 @@ export function generateDemo(root: string, perClass = 40): string[] {
       {
         name: 'Demo: training/ and testing/ folders',
         dataset: 'datasets/train-test',
-        steps: [
-          { name: 'Fetch data from sources/train-test/', builtinTransformationBlock: { type: 'folder-to-project', path: 'sources/train-test', category: 'split', labelStrategy: 'infer-from-folder-name' } },
-          { name: 'Refresh data explorer', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } },
-        ],
+        steps: [TRAIN_TEST_IMPORT, { name: 'Refresh data explorer', builtinTransformationBlock: { type: 'project-action', refreshDataExplorer: true } }],
       },
     ],
+    ['train-loop.pipeline.json', trainLoop('Demo: sync, retrain, version, deployment zip', 'datasets/train-loop', 'node trainer/example_train.js')],
   ];
+  write(path.join(root, 'trainer', 'example_train.js'), fs.readFileSync(path.join(trainerTemplates(), 'example_train.js')));
   const files: string[] = [];
   for (const [name, body] of pipelines) {
     const file = path.join(root, name);
@@ -109,5 +141,6 @@ if (require.main === module) {
         process.exitCode = 1;
       },
     );
-  } else for (const f of generateDemo(root)) process.stdout.write(f + '\n');
+  } else if (process.argv.includes('--torch')) process.stdout.write(demoTorch(root) + '\n');
+  else for (const f of generateDemo(root)) process.stdout.write(f + '\n');
 }

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, Trigger } from '../core';
-import { core } from './core';
+import { core, type CoreModule } from './core';
 import { pipelineArg, runArg } from './lib/args';
 import { countsSummary, formatDuration, throttle } from './lib/runFormat';
 import { errorText, saveIfDirty, type ActiveRun, type Services } from './services';
@@ -106,13 +106,20 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
     svc.activeRuns.delete(file);
     svc.onDidChangeRuns.fire();
   }
-  if (!req.quiet || run.status !== 'success' || run.counts.new + run.counts.changed > 0) notifyResult(svc, run);
+  if (!req.quiet || run.status !== 'success' || run.counts.new + run.counts.changed > 0) notifyResult(svc, run, headlineMetric(c, run));
   for (const n of run.notifications ?? []) (n.ok ? svc.log.info : svc.log.warn)(`${n.kind}: ${n.detail}`);
   return run;
 }
 
-function notifyResult(svc: Services, run: RunRecord): void {
-  const summary = `${run.pipeline}: ${run.status} in ${formatDuration(run.durationMs)} — ${countsSummary(run.counts)}`;
+/** The run's first training metric, as the CLI summary says it: "validation.accuracy 0.75 (was 0.625, +0.125)". */
+function headlineMetric(c: CoreModule, run: RunRecord): string | undefined {
+  const s = [...run.steps].reverse().find((x) => x.metrics && Object.keys(x.metrics).length);
+  const first = s && c.orderedMetrics(s.metrics!, s.metricTables)[0];
+  return first && c.formatMetric(...first);
+}
+
+function notifyResult(svc: Services, run: RunRecord, metric?: string): void {
+  const summary = `${run.pipeline}: ${run.status} in ${formatDuration(run.durationMs)} — ${countsSummary(run.counts)}${metric ? ` · ${metric}` : ''}`;
   const handle = (b: string | undefined) => {
     if (b === 'Show Report') void vscode.commands.executeCommand('dataPipelines.showRunReport', runArg(run));
     if (b === 'Open Log') svc.log.show(true);

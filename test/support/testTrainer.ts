@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const SCRIPT = String.raw`
+/** The script itself (an e2e workspace holds it as a file). */
+export const TEST_TRAINER_SCRIPT = String.raw`
 const fs = require('fs'), path = require('path');
 const e = process.env;
 const mode = e.TRAINER_MODE || 'ok';
@@ -46,7 +47,7 @@ console.log('generation ' + generation + ', validation accuracy ' + accuracy);
 /** Writes the trainer into `dir` and returns the trainCommand that runs it and the log it appends to. */
 export function writeTestTrainer(dir: string): { command: string; log: string; script: string } {
   const script = path.join(dir, 'test-trainer.js');
-  fs.writeFileSync(script, SCRIPT);
+  fs.writeFileSync(script, TEST_TRAINER_SCRIPT);
   return { command: `"${process.execPath}" test-trainer.js`, log: path.join(dir, 'trainer-log.jsonl'), script };
 }
 

@@ -74,7 +74,9 @@ export async function versions({ args: a }: CommandContext): Promise<number> {
       else {
         printList([v], file);
         out(`folder: ${v.dir}\ndataset files: ${files.dataset}\nmodel files: ${files.model.join(', ') || 'none'}\npipeline file kept: ${files.hasPipeline ? 'yes' : 'no'}`);
-        for (const [k, value] of Object.entries(v.metrics)) out(`  ${escapeControl(formatMetric(k, { value }))}`);
+        const perLabel = Object.keys(v.metrics).some((k) => k.includes('.per_label.'));
+        for (const [k, value] of Object.entries(v.metrics)) if (!k.includes('.per_label.')) out(`  ${escapeControl(formatMetric(k, { value }))}`);
+        if (perLabel) out(`  (per-label figures: --json, or ${path.join(v.dir, 'metrics.json')})`);
       }
       return EXIT.ok;
     }

@@ -107,7 +107,8 @@ export function formatMetric(name: string, m: MetricValue): string {
 /** The metrics worth a headline first (accuracy and loss), then the rest, by name; without those
  * the given tables show (per_label's figures). */
 export function orderedMetrics(metrics: Record<string, MetricValue>, tables: MetricTable[] = []): [string, MetricValue][] {
-  const rank = (k: string) => (/accuracy$/.test(k) ? 0 : /loss$/.test(k) ? 1 : 2);
+  // Validation first (Edge Impulse's retrain mail leads with it), then testing, then the rest.
+  const rank = (k: string) => (/accuracy$/.test(k) ? 0 : /loss$/.test(k) ? 2 : 4) + (k.startsWith('validation.') ? 0 : 1);
   const inTable = (k: string) => tables.some((t) => k.startsWith(`${t.name}.`));
   return Object.entries(metrics).filter(([k]) => !inTable(k)).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -15,7 +15,7 @@ import { acquireLock } from '../dataset/lock';
 import { META_DIR, SyncState, type StateEntry } from '../dataset/state';
 import type { Category } from '../types';
 import { UserError } from '../util/errors';
-import { filesUnder } from './models';
+import { filesUnder, latestModel } from './models';
 
 export interface DatasetCounts {
   total: number;
@@ -255,7 +255,8 @@ export async function restoreVersion(datasetDir: string, id: string, o: { to?: s
   const release = acquireLock(datasetDir, o.pipeline);
   try {
     const state = SyncState.load(datasetDir);
-    const kept = await createVersion(datasetDir, state, { runId: '', pipeline: o.pipeline, pipelineFile: o.pipelineFile, note: `the dataset before ${v.id} was restored` });
+    const model = latestModel(datasetDir);
+    const kept = await createVersion(datasetDir, state, { runId: '', pipeline: o.pipeline, pipelineFile: o.pipelineFile, note: `the dataset before ${v.id} was restored`, model: model && { modelDir: model.modelDir, runId: model.runId, metrics: model.metrics } });
     const snapshot = path.join(v.dir, 'state.json');
     if (fs.existsSync(snapshot)) SyncState.restoreSnapshot(datasetDir, snapshot);
     for (const name of await fs.promises.readdir(datasetDir)) if (name !== META_DIR) await fs.promises.rm(path.join(datasetDir, name), { recursive: true, force: true });

@@ -58,7 +58,10 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
             lenses.push(new vscode.CodeLens(r, { title: 'Verify credentials', tooltip: `Check that ${s.sourcePath ?? 'the location'} can be listed with these credentials`, command: 'dataPipelines.verifyCredentials', arguments: [stepArg(uri, s.name)] }));
             lenses.push(new vscode.CodeLens(r, { title: 'Preview step', command: 'dataPipelines.previewStep', arguments: [stepArg(uri, s.name)] }));
           } else if (!running) {
-            lenses.push(new vscode.CodeLens(r, { title: `▶ Run step${restricted}`, command: 'dataPipelines.runStep', arguments: [stepArg(uri, s.name, 'codelens')] }));
+            const a = s.actions;
+            lenses.push(new vscode.CodeLens(r, { title: `▶ ${a?.retrainModel ? 'Retrain' : 'Run step'}${restricted}`, tooltip: a?.retrainModel ? 'Run this step: the training command, then the actions after it in this step' : undefined, command: 'dataPipelines.runStep', arguments: [stepArg(uri, s.name, 'codelens')] }));
+            if (a?.retrainModel && !a.trainCommand) lenses.push(new vscode.CodeLens(r, { title: 'Add reference trainer', tooltip: 'Write a PyTorch train.py next to this file and set it as "trainCommand"', command: 'dataPipelines.initTrainer', arguments: [pipelineArg(uri)] }));
+            if (a?.createVersion) lenses.push(new vscode.CodeLens(r, { title: 'Compare versions', tooltip: 'Compare two versions this step kept', command: 'dataPipelines.compareVersions', arguments: [pipelineArg(uri)] }));
           }
         }
         return lenses;

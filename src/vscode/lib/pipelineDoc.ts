@@ -19,6 +19,8 @@ export interface StepLocation {
   type: string;
   /** The `path` of an import step, when it is a string. */
   sourcePath?: string;
+  /** A project-action step's actions that are on, and whether its retrain has a trainCommand. */
+  actions?: { retrainModel?: boolean; trainCommand?: boolean; createVersion?: boolean; buildBinary?: boolean; refreshDataExplorer?: boolean };
   enabled: boolean;
   /** Offset and length of the step's object. */
   offset: number;
@@ -58,13 +60,14 @@ export function outlinePipeline(text: string): PipelineOutline | undefined {
     if (node.type !== 'object') return;
     const step = safeValue(node) as Partial<Step>;
     const { kind, type } = kindOf(step);
-    const block = step.builtinTransformationBlock as { path?: unknown } | undefined;
+    const block = step.builtinTransformationBlock as { path?: unknown; retrainModel?: unknown; trainCommand?: unknown; createVersion?: unknown; buildBinary?: unknown; refreshDataExplorer?: unknown } | undefined;
     out.steps.push({
       index,
       name: typeof step.name === 'string' ? step.name : `Step ${index + 1}`,
       kind,
       type,
       sourcePath: kind === 'import' && typeof block?.path === 'string' ? block.path : undefined,
+      actions: kind === 'action' && block ? { retrainModel: block.retrainModel === true, trainCommand: typeof block.trainCommand === 'string' && block.trainCommand.trim() !== '', createVersion: block.createVersion === true, buildBinary: !!block.buildBinary, refreshDataExplorer: block.refreshDataExplorer === true } : undefined,
       enabled: step.enabled !== false,
       offset: node.offset,
       length: node.length,
