@@ -65,6 +65,7 @@ if (fs.existsSync('src/vscode/extension.ts')) {
 }
 if (fs.existsSync('src/webview/preview.ts')) {
   builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/preview.ts'], outfile: 'dist/webview/preview.js' });
+  builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['src/webview/explorer.ts'], outfile: 'dist/webview/explorer.js' });
 }
 
 // The preview webview's icons come from @vscode/codicons at build time (no copy in the repository):

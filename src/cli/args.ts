@@ -19,6 +19,10 @@ export interface Args {
   to?: string;
   pipeline?: string;
   pretrained: boolean;
+  label?: string;
+  unlabel: boolean;
+  category?: 'training' | 'validation' | 'testing';
+  png?: string;
 }
 
 export class UsageError extends Error {}
@@ -38,6 +42,10 @@ const OPTIONS = {
   to: { type: 'string' },
   pipeline: { type: 'string' },
   'no-pretrained': { type: 'boolean' },
+  label: { type: 'string' },
+  unlabel: { type: 'boolean' },
+  category: { type: 'string' },
+  png: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -49,6 +57,12 @@ function wholeNumber(text: string, min: number, max: number, message: string): n
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(message);
   return n;
+}
+
+/** One of `choices`, or the usage error `message`. */
+function oneOf<T extends string>(text: string, choices: readonly T[], message: string): T {
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(message);
+  return text as T;
 }
 
 /** Sets what one option token says on `a`. */
@@ -96,6 +110,18 @@ function applyOption(a: Args, name: OptionName, value: () => string): void {
     case 'no-pretrained':
       a.pretrained = false;
       break;
+    case 'label':
+      a.label = value();
+      break;
+    case 'unlabel':
+      a.unlabel = true;
+      break;
+    case 'category':
+      a.category = oneOf(value(), ['training', 'validation', 'testing'] as const, '--category takes training, validation or testing');
+      break;
+    case 'png':
+      a.png = value();
+      break;
     case 'help':
       a.command = 'help';
       break;
@@ -115,7 +141,7 @@ function option(a: Args, t: OptionToken): void {
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true, pretrained: true };
+  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true, pretrained: true, unlabel: false };
   // Not strict: node's own messages for unknown options and missing values are replaced by ours
   // below, token by token in command-line order, so the first problem is the one reported.
   const { tokens } = nodeParseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });

@@ -5,7 +5,9 @@ import { errorMessage } from '../core/util/errors';
 import { logEntry } from '../core/util/format';
 import { parseArgs, UsageError, type Args } from './args';
 import type { Command, CommandContext } from './commands/context';
+import { explore } from './commands/explore';
 import { initTrainerCommand } from './commands/initTrainer';
+import { label } from './commands/label';
 import { preview } from './commands/preview';
 import { run } from './commands/run';
 import { runs } from './commands/runs';
@@ -28,6 +30,11 @@ Commands:
   verify FILE [--step NAME]     check each import step's location and credentials
   run FILE [--dry-run]          sync the dataset and run the post-sync actions
   runs FILE [--json]            the run history (newest first)
+  label FILE --label L PATH…    give samples a label; --unlabel PATH… makes them unlabeled,
+                                --category C PATH… moves them to training|validation|testing
+                                (combinable with --label). PATHs are relative to the dataset, as
+                                info.labels lists them. Later syncs keep these labels.
+  explore FILE [--json] [--png OUT]   the data explorer: a 2-D map of every sample and data-quality findings
   versions FILE [--json]        the versions createVersion kept; then
       show ID                   one version: counts, metrics, model files
       diff A B                  samples added, removed, relabeled, recategorized from A to B
@@ -46,6 +53,10 @@ Options:
   --step NAME         only this step (repeatable)
   --concurrency N     transfers in flight (default: per source; S3 64, GCS and Azure 16, folder 16)
   --dry-run           plan only (run)
+  --label L           the label to give (label)
+  --unlabel           make the samples unlabeled (label)
+  --category C        training, validation or testing (label)
+  --png OUT           also write the map as a PNG image (explore)
   --quiet             no progress bar or log lines
   --verbose           debug log lines on stderr
 
@@ -62,7 +73,7 @@ Exit codes:
   130  cancelled (Ctrl-C)
 `;
 
-const COMMANDS: Record<string, Command> = { validate, preview, verify, run, runs, versions, 'init-trainer': initTrainerCommand, serve };
+const COMMANDS: Record<string, Command> = { validate, preview, verify, run, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
 
 function usageError(message: string): number {
   err(`data-pipelines: ${logEntry(message)}\n\n${USAGE}`);

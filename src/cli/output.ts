@@ -1,5 +1,6 @@
 // What the CLI writes: human text (escaped), JSON, tables, the progress bar and log lines.
 import { emptyCounts, type Counts, type Logger, type ProgressEvent, type RunRecord, type StepPreview } from '../core';
+import { UNLABELED } from '../core/constants';
 import { escapeControl, escapeHuman, formatBytes, logEntry } from '../core/util/format';
 import type { Args } from './args';
 
@@ -75,13 +76,27 @@ export function summaryTable(run: RunRecord): string {
   return table(rows);
 }
 
+/** Per category and label, the samples whose label a person gave ('manual'). */
+function manualCounts(p: StepPreview): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const it of p.items) {
+    if (it.labelSource !== 'manual' || !it.category || !it.path || it.action === 'reject' || it.status === 'duplicate' || it.status === 'skipped') continue;
+    const k = `${it.category}\u0000${it.label ?? UNLABELED}`;
+    n.set(k, (n.get(k) ?? 0) + 1);
+  }
+  return n;
+}
+
 export function previewTable(previews: StepPreview[]): string {
   const out: string[] = [];
   for (const p of previews) {
     out.push(`${escapeControl(p.step)} (${p.type})`);
-    const rows: string[][] = [['category', 'label', 'samples']];
-    for (const cat of Object.keys(p.byCategoryLabel).sort()) for (const l of Object.keys(p.byCategoryLabel[cat]).sort()) rows.push([cat, l, String(p.byCategoryLabel[cat][l])]);
+    const manual = manualCounts(p);
+    const rows: string[][] = [['category', 'label', 'samples', ...(manual.size ? ['manual'] : [])]];
+    for (const cat of Object.keys(p.byCategoryLabel).sort())
+      for (const l of Object.keys(p.byCategoryLabel[cat]).sort()) rows.push([cat, l, String(p.byCategoryLabel[cat][l]), ...(manual.size ? [String(manual.get(`${cat}\u0000${l}`) ?? 0)] : [])]);
     out.push(table(rows));
+    if (manual.size) out.push('manual: samples labeled by a person (labels-override.json); syncs keep these labels');
     const c = p.counts;
     out.push(`to download: ${c.new} new, ${c.changed} changed (${formatBytes(c.bytes)}); unchanged ${c.unchanged}; removed ${c.removed}; duplicate ${c.duplicate}; skipped ${c.skipped}; rejected ${c.rejected}`);
     for (const w of p.warnings) out.push(`warning: ${logEntry(w)}`);

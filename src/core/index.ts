@@ -17,3 +17,6 @@ export { listVersions, getVersion, diffVersions, restoreVersion, pruneVersions, 
 export { initTrainer, type InitTrainerOptions, type InitTrainerResult } from './train/initTrainer';
 export { latestModel } from './train/models';
 export { formatMetric, orderedMetrics, tableCells } from './train/metrics';
+export { buildExplorer, readExplorer, refreshExplorer, patchExplorer, explorerFiles, type ExplorerDoc, type ExplorerPoint } from './explorer/explorer';
+export type { QualityReport } from './explorer/quality';
+export { relabelSamples, labelProblem, type RelabelResult, type RelabelOptions, type RelabelChange } from './dataset/relabel';

@@ -115,6 +115,8 @@ export interface PlanItem {
   reason?: string;
   /** Warnings about this item that still let it sync (collision suffix, file at the root, ...). */
   warnings?: string[];
+  /** Where the label came from: a person (labels-override.json), the source's own info.labels, or inference. */
+  labelSource?: 'manual' | 'source' | 'inferred';
 }
 
 export interface Counts {
@@ -175,7 +177,9 @@ export interface StepResult {
   /** The metrics file's confusion matrices and per-label tables. */
   metricTables?: MetricTable[];
   /** What the step made: the model folder, the version, the deployment zip. */
-  artifacts?: { model?: string; version?: string; deployment?: string };
+  artifacts?: { model?: string; version?: string; deployment?: string; explorer?: string };
+  /** refreshDataExplorer: samples per data-quality finding (leakage, near-duplicate, mislabeled, …). */
+  quality?: Record<string, number>;
 }
 
 export interface MetricValue {

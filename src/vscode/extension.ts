@@ -7,6 +7,7 @@ import { registerClearSecret } from './commands/clearSecret';
 import { registerCreatePipeline } from './commands/createPipeline';
 import { registerMoveSecretToStorage } from './commands/moveSecretToStorage';
 import { registerOpenDataset } from './commands/openDataset';
+import { registerOpenExplorer } from './commands/openExplorer';
 import { registerPreviewPipeline } from './commands/previewPipeline';
 import { registerPreviewStep } from './commands/previewStep';
 import { registerReplaceEncryptedSecret } from './commands/replaceEncryptedSecret';
@@ -26,6 +27,7 @@ import { registerCompletion } from './language/completion';
 import { registerDiagnostics } from './language/diagnostics';
 import { registerHover } from './language/hover';
 import { PIPELINE_GLOB, Services } from './services';
+import { ExplorerPanels } from './views/explorerPanel';
 import { PipelinesTree } from './views/pipelinesTree';
 import { PreviewPanels, registerPreviewSerializer } from './views/previewPanel';
 import { RUN_REPORT_SCHEME, RunReportProvider } from './views/runReport';
@@ -49,8 +51,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const svc = new Services(context);
   context.subscriptions.push(svc);
   const reports = new RunReportProvider();
-  const deps: Deps = { svc, previews: new PreviewPanels(context, svc), reports };
-  context.subscriptions.push(deps.previews, registerPreviewSerializer(deps.previews));
+  const deps: Deps = { svc, previews: new PreviewPanels(context, svc), explorers: new ExplorerPanels(context, svc), reports };
+  context.subscriptions.push(deps.previews, deps.explorers, registerPreviewSerializer(deps.previews));
 
   registerDiagnostics(context, svc);
   registerCompletion(context);
@@ -77,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerShowLog,
     registerRunFromCode,
     registerVersions,
+    registerOpenExplorer,
   ]) {
     register(context, deps);
   }

@@ -185,7 +185,8 @@ function renderRows(): void {
     const cells = r.children as HTMLCollectionOf<HTMLElement>;
     cells[0].textContent = item.key;
     cells[0].title = item.key;
-    cells[1].textContent = item.label ?? UNLABELED;
+    cells[1].textContent = (item.label ?? UNLABELED) + (item.labelSource === 'manual' ? ' (manual)' : '');
+    cells[1].title = item.labelSource === 'manual' ? 'Labeled by a person: syncs keep this label' : '';
     cells[1].classList.toggle('muted', item.label === null);
     cells[2].textContent = item.category ?? '—';
     cells[3].textContent = item.path ?? '—';

@@ -12,6 +12,8 @@ export interface PreviewRow {
   status: string;
   action: 'download' | 'move' | 'skip' | 'reject' | 'delete';
   reason?: string;
+  /** 'manual': a person gave the label (labels-override.json); syncs keep it. */
+  labelSource?: 'manual' | 'source' | 'inferred';
 }
 
 export interface PreviewStepSummary {

@@ -1,5 +1,6 @@
 // emailRecipients + whenToEmail: the run report by SMTP. Settings come from the environment (CLI)
 // or the editor; the password is never logged.
+import * as fs from 'node:fs';
 import { formatMetric, orderedMetrics, tableCells } from '../train/metrics';
 import type { MetricTable, RunRecord } from '../types';
 import { sanitizeServerText } from '../util/errors';
@@ -59,6 +60,8 @@ export function emailBody(run: RunRecord): { subject: string; text: string; html
   const metrics = r.metrics ? orderedMetrics(r.metrics, r.metricTables) : [];
   if (metrics.length) lines.push('', 'Metrics (beside the previous training):', ...metrics.map(([k, m]) => `  ${formatMetric(k, m)}`));
   for (const t of r.metricTables ?? []) lines.push('', `${t.name}:`, ...tableCells(t).map((row) => `  ${row.join('\t')}`));
+  const quality = Object.entries(r.quality ?? {}).filter(([, n]) => n > 0);
+  if (r.quality) lines.push('', `Data quality: ${quality.length ? quality.map(([k, n]) => `${n} ${k}`).join(', ') : 'no findings'}`);
   if (r.error) lines.push('', `Error: ${r.error}`);
   const rows = run.steps
     .flatMap((s) => Object.entries(s.byCategoryLabel).flatMap(([cat, labels]) => Object.entries(labels).map(([label, c]) => `<tr><td>${esc(cat)}</td><td>${esc(label)}</td><td>${c.new}</td><td>${c.changed}</td><td>${c.unchanged}</td><td>${c.removed}</td><td>${c.rejected}</td></tr>`)))
@@ -90,7 +93,11 @@ export async function sendEmail(smtp: SmtpConfig | undefined, to: string[], run:
   });
   const body = emailBody(run);
   try {
-    const info = await transport.sendMail({ from: smtp.from, to, subject: body.subject, text: body.text, html: body.html });
+    // A run with new data carries the data explorer's map, as Edge Impulse's mail does.
+    const map = run.counts.new > 0 ? [...run.steps].reverse().find((s) => s.artifacts?.explorer)?.artifacts?.explorer : undefined;
+    const attachments = map && fs.existsSync(map) ? [{ filename: 'data-explorer.png', path: map, cid: 'data-explorer-map' }] : [];
+    const html = attachments.length ? `${body.html}<h3>Data explorer</h3><img src="cid:data-explorer-map" alt="map of every sample" width="800">` : body.html;
+    const info = await transport.sendMail({ from: smtp.from, to, subject: body.subject, text: body.text, html, attachments });
     return { kind: 'email', ok: true, detail: `sent to ${to.length} recipient(s) via ${smtp.host}:${smtp.port} (${info.messageId})` };
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message: string };

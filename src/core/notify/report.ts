@@ -23,8 +23,10 @@ export interface RunReport {
   /** The run's training metrics, each beside the previous successful training's value and the change. */
   metrics?: Record<string, MetricValue>;
   metricTables?: MetricTable[];
+  /** The data explorer's findings: samples per kind (leakage, near-duplicate, mislabeled, imbalance, unusual-size, undecodable). */
+  quality?: Record<string, number>;
   /** What the run made: model folder, version id, deployment zip. */
-  artifacts?: { model?: string; version?: string; deployment?: string };
+  artifacts?: { model?: string; version?: string; deployment?: string; explorer?: string };
   steps: { name: string; type: string; status: string; new: number; changed: number; rejected: number; message?: string; errors: string[]; warnings: string[] }[];
 }
 
@@ -55,6 +57,7 @@ export function runReport(run: RunRecord): RunReport {
     newChecklistFail: run.counts.checklistFailed,
     error: run.error,
     ...runMetrics(run),
+    quality: [...run.steps].reverse().find((s) => s.quality)?.quality,
     artifacts: run.steps.reduce<RunReport['artifacts']>((a, s) => (s.artifacts ? { ...a, ...s.artifacts } : a), undefined),
     steps: run.steps.map((s) => ({ name: s.name, type: s.type, status: s.status, new: s.counts.new, changed: s.counts.changed, rejected: s.counts.rejected, message: s.message, errors: s.errors.slice(0, 5), warnings: s.warnings.slice(0, 5) })),
   };

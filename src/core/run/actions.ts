@@ -2,14 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeDatasetIndex } from '../dataset/datasetIndex';
-import { metaDir, type SyncState } from '../dataset/state';
+import { buildExplorer, explorerFiles } from '../explorer/explorer';
+import type { SyncState } from '../dataset/state';
 import type { ActionBlock, Step } from '../pipeline/model';
 import { resolveValue, type Resolver } from '../pipeline/refs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { buildDeployment } from '../train/deploy';
 import { latestModel } from '../train/models';
 import { runTraining, type TrainOutcome } from '../train/train';
-import { createVersion, datasetCounts } from '../train/versions';
+import { createVersion } from '../train/versions';
 import { emptyCounts, type Logger, type RunRecord, type StepResult } from '../types';
 import { exitDescription, runShell } from '../util/shell';
 
@@ -36,13 +37,15 @@ function buildModelTypeAfter(step: Step, ctx: ActionContext): 'int8' | 'float32'
   return undefined;
 }
 
-function refreshExplorer(ctx: ActionContext): TrainOutcome {
+async function refreshExplorer(ctx: ActionContext): Promise<TrainOutcome> {
   const datasetDir = ctx.loaded.datasetDir;
   writeDatasetIndex(datasetDir, ctx.state);
-  const summary = datasetCounts(ctx.state.all());
-  fs.mkdirSync(metaDir(datasetDir), { recursive: true });
-  fs.writeFileSync(path.join(metaDir(datasetDir), 'explorer.json'), JSON.stringify({ updatedAt: new Date().toISOString(), runId: ctx.run.id, ...summary }, null, 1));
-  return { status: 'success', message: `data explorer refreshed: ${summary.total} samples`, warnings: [], errors: [] };
+  const doc = await buildExplorer(datasetDir, ctx.state, { runId: ctx.run.id, logger: ctx.logger, signal: ctx.signal });
+  const findings = Object.entries(doc.quality.counts).filter(([, n]) => n > 0);
+  const map = doc.embedding.kind === 'training' ? `training embeddings of run ${doc.embedding.runId}` : doc.embedding.kind === 'image-features' ? 'image features' : "the files' bytes";
+  const message = `data explorer refreshed: ${doc.points.length} samples, map from ${map}; ${findings.length ? findings.map(([k, n]) => `${n} ${k}`).join(', ') : 'no findings'}`;
+  const png = explorerFiles(datasetDir).png;
+  return { status: 'success', message, warnings: doc.warnings, errors: [], artifacts: fs.existsSync(png) ? { explorer: png } : undefined, quality: doc.quality.counts };
 }
 
 async function versionStep(ctx: ActionContext): Promise<TrainOutcome> {
@@ -66,6 +69,7 @@ function combine(step: Step, type: string, started: number, outcomes: TrainOutco
     if (o.metrics) r.metrics = o.metrics;
     if (o.metricTables?.length) r.metricTables = o.metricTables;
     if (o.artifacts) r.artifacts = { ...r.artifacts, ...o.artifacts };
+    if (o.quality) r.quality = o.quality;
   }
   return r;
 }
@@ -73,7 +77,7 @@ function combine(step: Step, type: string, started: number, outcomes: TrainOutco
 export async function runActionStep(step: Step, block: ActionBlock, ctx: ActionContext): Promise<StepResult> {
   const started = Date.now();
   const outcomes: TrainOutcome[] = [];
-  if (block.refreshDataExplorer) outcomes.push(refreshExplorer(ctx));
+  if (block.refreshDataExplorer) outcomes.push(await refreshExplorer(ctx));
   let trained: TrainOutcome | undefined;
   if (block.retrainModel) outcomes.push((trained = await runTraining(step, block, ctx, buildModelTypeAfter(step, ctx))));
   if (block.createVersion && !ctx.signal?.aborted) outcomes.push(await versionStep(ctx));

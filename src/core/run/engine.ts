@@ -17,6 +17,7 @@ import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { planStep } from './plan';
 import { readSourceLabels } from './sourceLabels';
+import { loadOverrides } from '../dataset/overrides';
 import { notifyRun, type NotifyOptions } from '../notify';
 
 export interface EngineOptions {
@@ -93,7 +94,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     try {
       const objects = await listAll(source, step.name, o);
       const given = await readSourceLabels(source, objects, o.signal);
-      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, local });
+      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local });
       preview.warnings.push(...given.warnings);
       out.push(preview);
     } finally {
@@ -147,7 +148,7 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     for (const x of listed) objects.set(x.key, x);
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
-    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, local: localFiles(loaded.datasetDir) });
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local: localFiles(loaded.datasetDir) });
     preview.warnings.push(...given.warnings);
     listed.length = 0;
     logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);

@@ -2,6 +2,7 @@
 // duplicate / skipped / rejected, each with its label, category, local path and a reason.
 import { checkBeforeDownload, extensionOf, READERS, readersWarning } from '../dataset/checklist';
 import { labelFor } from '../dataset/labels';
+import { overrideId, type Overrides } from '../dataset/overrides';
 import { ContentIndex, ownerId, PathClaims } from '../dataset/identity';
 import { samplePath, withSuffix } from '../dataset/layout';
 import type { LocalFiles } from '../dataset/localFiles';
@@ -45,6 +46,8 @@ export interface PlanOptions {
   state?: SyncState;
   claims?: PathClaims;
   sourceLabels?: SourceLabels;
+  /** What people decided (labels-override.json): applied over every inference. */
+  overrides?: Overrides;
   /** What the dataset folder holds: a sample whose file is gone is fetched again. */
   local?: LocalFiles;
 }
@@ -106,8 +109,11 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
       } else if (byHash && prev?.category) category = prev.category;
       lab = { label: given.label };
     } else if (byHash && prev?.category) category = prev.category; // a synced sample never changes category
+    const manual = opts.overrides?.get(overrideId(sourceId, obj.key));
+    if (manual?.label !== undefined) lab = { label: manual.label };
+    if (manual?.category) [category, byHash] = [manual.category, false];
     const fileName = rest[rest.length - 1];
-    const item: PlanItem = { ...base, category, label: lab.label };
+    const item: PlanItem = { ...base, category, label: lab.label, labelSource: manual?.label !== undefined ? 'manual' : given ? 'source' : 'inferred' };
     if (lab.warning) {
       item.warnings = [lab.warning];
       if (rest.length < 2) atRoot++;

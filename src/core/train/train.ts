@@ -19,7 +19,7 @@ import { filesUnder, freshModelFolder, latestModel, saveLatest } from './models'
 
 export const REFERENCE_TRAINER_HINT = 'Run "data-pipelines init-trainer" (or "Add data source" → reference trainer in the editor) to write a PyTorch train.py and set "trainCommand" to run it.';
 
-export type TrainOutcome = Pick<StepResult, 'status' | 'warnings' | 'errors' | 'metrics' | 'metricTables' | 'artifacts'> & { message: string };
+export type TrainOutcome = Pick<StepResult, 'status' | 'warnings' | 'errors' | 'metrics' | 'metricTables' | 'artifacts' | 'quality'> & { message: string };
 
 /** The block's env values with ${secret:…} and ${env:…} resolved; the resolved values, to hide from output. */
 export async function blockEnv(block: ActionBlock, ctx: ActionContext, what: string): Promise<{ env: Record<string, string>; hidden: string[] }> {

@@ -61,6 +61,7 @@ export function registerCodeLens(context: vscode.ExtensionContext, svc: Services
             const a = s.actions;
             lenses.push(new vscode.CodeLens(r, { title: `▶ ${a?.retrainModel ? 'Retrain' : 'Run step'}${restricted}`, tooltip: a?.retrainModel ? 'Run this step: the training command, then the actions after it in this step' : undefined, command: 'dataPipelines.runStep', arguments: [stepArg(uri, s.name, 'codelens')] }));
             if (a?.retrainModel && !a.trainCommand) lenses.push(new vscode.CodeLens(r, { title: 'Add reference trainer', tooltip: 'Write a PyTorch train.py next to this file and set it as "trainCommand"', command: 'dataPipelines.initTrainer', arguments: [pipelineArg(uri)] }));
+            if (a?.refreshDataExplorer) lenses.push(new vscode.CodeLens(r, { title: 'Open data explorer', tooltip: 'A map of every sample: find clusters, spot what is wrong, label unknown data', command: 'dataPipelines.openExplorer', arguments: [pipelineArg(uri)] }));
             if (a?.createVersion) lenses.push(new vscode.CodeLens(r, { title: 'Compare versions', tooltip: 'Compare two versions this step kept', command: 'dataPipelines.compareVersions', arguments: [pipelineArg(uri)] }));
           }
         }

@@ -17,7 +17,7 @@ export const PREVIEW_VIEW_TYPE = 'dataPipelines.preview';
 export function toPreviewData(title: string, file: string, previews: StepPreview[], durationMs: number): PreviewData {
   const rows: PreviewRow[] = [];
   for (const p of previews) {
-    for (const i of p.items) rows.push({ step: p.step, key: i.key, size: i.size, label: i.label, category: i.category, path: i.path, status: i.status, action: i.action, reason: i.reason ?? i.warnings?.join('; ') });
+    for (const i of p.items) rows.push({ step: p.step, key: i.key, size: i.size, label: i.label, category: i.category, path: i.path, status: i.status, action: i.action, reason: i.reason ?? i.warnings?.join('; '), labelSource: i.labelSource });
   }
   return {
     title,
