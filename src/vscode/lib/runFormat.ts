@@ -125,6 +125,8 @@ export function runReportMarkdown(run: RunRecord, f: MetricFormat): string {
       }
     }
     if (s.metrics && Object.keys(s.metrics).length) out.push('', ...metricsMarkdown(f, s.metrics, s.metricTables));
+    const quality = Object.entries(s.quality ?? {}).filter(([, n]) => n > 0);
+    if (s.quality) out.push('', `**Data quality**: ${quality.length ? quality.map(([k, n]) => `${n} ${mdEscape(k)}`).join(', ') : 'no findings'} (Open Data Explorer to see them)`);
     if (s.errors.length) out.push('', '**Errors**', '', ...s.errors.map((e) => `- ${mdEscape(e)}`));
     if (s.warnings.length) out.push('', '**Warnings**', '', ...s.warnings.map((w) => `- ${mdEscape(w)}`));
     if (s.problems.length) out.push('', '**Rejected or failed objects**', '', ...s.problems.slice(0, 100).map((p) => `- \`${p.key.replace(/`/g, "'")}\`: ${mdEscape(p.reason)}`));
