@@ -242,7 +242,8 @@ async function main(): Promise<number> {
     if (!killedReported) failures.push(`the killed action run is not reported as abandoned: ${JSON.stringify({ status: killedRec?.status, error: killedRec?.error })}`);
     const ver = stepOf('Create version');
     if (ver?.status !== 'success' || !/version v1 created/.test(ver?.message ?? '')) failures.push(`create-version after the kill: ${JSON.stringify(ver)}`);
-    const v1 = compareTrees(readTree(dsB), readTree(path.join(`${dsB}.versions`, 'v1'), false, (r) => r === 'version.json'));
+    // A version keeps the dataset in vN/dataset/ (beside its state, pipeline file, model and version.json).
+    const v1 = compareTrees(readTree(dsB), readTree(path.join(`${dsB}.versions`, 'v1', 'dataset')));
     if (v1.mismatches.length) failures.push(`version v1 differs from the dataset: ${v1.mismatches.slice(0, 5).join('; ')}`);
     const afterRerun = [...compareTrees(readTree(dsA), readTree(dsB)).mismatches, ...compareStates(sa, readState(dsB)).mismatches];
     if (afterRerun.length) failures.push(`dataset B differs from A after the action rerun: ${afterRerun.slice(0, 5).join('; ')}`);
@@ -263,7 +264,7 @@ async function main(): Promise<number> {
     const dsTree = readTree(dsB);
     const incomplete: string[] = [];
     for (const v of fs.readdirSync(versions).sort()) {
-      const vt = readTree(path.join(versions, v), false, (r) => r === 'version.json');
+      const vt = readTree(path.join(versions, v, 'dataset'));
       const c = compareTrees(dsTree, vt);
       const hasMeta = fs.existsSync(path.join(versions, v, 'version.json'));
       if (!hasMeta || c.mismatches.length) incomplete.push(`${v} (${vt.size} of ${dsTree.size} files, ${hasMeta ? 'has' : 'no'} version.json)`);

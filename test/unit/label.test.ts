@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { loadPipelineFile, previewPipeline, relabelSamples, runPipeline, DatasetLockedError, type Source, type SourceObject, type RelabelResult } from '../../src/core';
 import { acquireLock } from '../../src/core/dataset/lock';
-import { loadOverrides, overridesFile } from '../../src/core/dataset/overrides';
+import { loadOverrides, overrideId, overridesFile, saveOverrides } from '../../src/core/dataset/overrides';
 import { SyncState } from '../../src/core/dataset/state';
 import { UserError } from '../../src/core/util/errors';
 import { makePng } from '../../src/demo/images';
@@ -161,6 +161,22 @@ describe('labeling through the core', () => {
       assert.deepEqual(snapshot(ds), expected, repair);
       assert.equal(stateOf(ds).find((e) => e.key.endsWith('u1.png'))?.path, 'training/birds/u1.png');
     }
+  });
+
+  it('a crash after the overrides are saved and before the move: the next sync moves the file (never fetches it again)', async () => {
+    const { ds, file, loaded } = await setup();
+    const data = fs.readFileSync(path.join(ds, '.unlabeled/training/u1.png'));
+    const id = [...SyncState.load(ds).all()].find((e) => e.key === 'training/unlabeled/u1.png')!.source;
+    saveOverrides(ds, new Map([[overrideId(id, 'training/unlabeled/u1.png'), { label: 'birds', at: new Date().toISOString() }]]));
+    const [p] = await previewPipeline(loaded());
+    const item = p.items.find((i) => i.key === 'training/unlabeled/u1.png')!;
+    assert.deepEqual([item.action, item.path, item.labelSource], ['move', 'training/birds/u1.png', 'manual']);
+    const r = await runPipeline(loadPipelineFile(file), { trigger: 'cli' });
+    assert.equal(r.counts.new, 0);
+    assert.deepEqual(fs.readFileSync(path.join(ds, 'training/birds/u1.png')), data);
+    assert.ok(!fs.existsSync(path.join(ds, '.unlabeled/training/u1.png')));
+    assert.deepEqual(stateOf(ds).find((e) => e.key.endsWith('u1.png')), { key: 'training/unlabeled/u1.png', path: 'training/birds/u1.png', label: 'birds', category: 'training' });
+    assert.equal(info(ds).files.find((f) => f.path === 'training/birds/u1.png')?.label.label, 'birds');
   });
 });
 
