@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
+import { EXPLORER_BODY } from '../src/webview/explorerMarkup';
 import type { ExplorerData } from '../src/webview/explorerProtocol';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,9 +34,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-explorer-bench-'));
   const html = path.join(dir, 'page.html');
-  const body = fs.readFileSync(path.join(ROOT, 'src/vscode/views/explorerPanel.ts'), 'utf8');
-  const markup = /<body>([\s\S]*?)<script nonce/.exec(body)![1].replace(/\$\{sel\('([\w-]+)', '([\w ]+)'\)\}/g, '<vscode-single-select id="$1" aria-label="$2"></vscode-single-select>');
-  fs.writeFileSync(html, `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${ROOT}/media/explorer.css"><style>body{width:1280px;height:800px}</style></head><body>${markup}<script>window.acquireVsCodeApi=()=>({postMessage(){}})</script><script src="file://${ROOT}/dist/webview/explorer.js"></script></body></html>`);
+  fs.writeFileSync(html, `<!DOCTYPE html><html><head><link rel="stylesheet" href="file://${ROOT}/media/explorer.css"><style>body{width:1280px;height:800px}</style></head><body>${EXPLORER_BODY}<script>window.acquireVsCodeApi=()=>({postMessage(){}})</script><script src="file://${ROOT}/dist/webview/explorer.js"></script></body></html>`);
   const browser = await chromium.launch({ executablePath: process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   const results: Record<string, unknown>[] = [];
   try {

@@ -6,9 +6,9 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as yauzl from 'yauzl';
 import { loadPipelineFile, type RunRecord } from '../../src/core';
 import { generateDemo } from '../../src/demo/generate';
+import { readZip } from '../support/zip';
 import { tempDir, writePipeline } from '../unit/helpers';
 
 const PYTHON = process.env.CONSUMERS_PYTHON ?? '/usr/bin/python3';
@@ -58,31 +58,17 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-function unzip(zip: string, to: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(zip, { lazyEntries: true }, (err, zf) => {
-      if (err || !zf) return reject(err ?? new Error(`cannot open ${zip}`));
-      const names: string[] = [];
-      zf.on('error', reject);
-      zf.on('end', () => resolve(names));
-      zf.on('entry', (entry: yauzl.Entry) => {
-        const dest = path.join(to, entry.fileName);
-        assert.ok(!path.relative(to, dest).startsWith('..'), `zip entry outside the folder: ${entry.fileName}`);
-        if (entry.fileName.endsWith('/')) {
-          fs.mkdirSync(dest, { recursive: true });
-          return zf.readEntry();
-        }
-        names.push(entry.fileName);
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
-        zf.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e ?? new Error(`cannot read ${entry.fileName}`));
-          stream.on('error', reject);
-          stream.pipe(fs.createWriteStream(dest)).on('error', reject).on('finish', () => zf.readEntry());
-        });
-      });
-      zf.readEntry();
-    });
-  });
+/** Extracts a zip (read back with yauzl, every CRC checked) into `to`; the entry names. */
+async function unzip(zip: string, to: string): Promise<string[]> {
+  const r = await readZip(zip);
+  for (const [name, data] of r.data) {
+    const dest = path.join(to, name);
+    assert.ok(!path.relative(to, dest).startsWith('..'), `zip entry outside the folder: ${name}`);
+    if (name.endsWith('/')) continue;
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, data);
+  }
+  return r.names.filter((n) => !n.endsWith('/'));
 }
 
 function num(v: unknown, what: string): number {

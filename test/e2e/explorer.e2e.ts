@@ -9,7 +9,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { loadPipelineFile } from '../../src/core';
 import { makePng } from '../../src/demo/images';
 import { waitFor } from '../support/waitFor';
-import { openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
+import { clickLens, openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
 import { useWorkbench } from './setup';
 
 const NAME = 'Explore demo';
@@ -36,12 +36,6 @@ function workspaceFiles(): Record<string, string | Buffer> {
       2,
     ) + '\n';
   return files;
-}
-
-async function clickLens(p: Page, title: string | RegExp): Promise<void> {
-  const lens = p.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: title }).first();
-  await lens.waitFor({ state: 'visible', timeout: 60_000 });
-  await lens.click();
 }
 
 function explorerFrame(p: Page): FrameLocator {

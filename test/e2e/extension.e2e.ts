@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { loadPipelineFile, loadPipelineText, previewPipeline } from '../../src/core';
 import { waitFor } from '../support/waitFor';
-import { openFile, POLL_MS, resultsDir, runCommand, S3_ENV, seedBucket, screenshot, waitForNotification } from './harness';
+import { clickLens, openFile, POLL_MS, resultsDir, runCommand, S3_ENV, seedBucket, screenshot, waitForNotification } from './harness';
 import { useWorkbench } from './setup';
 
 const S3 = S3_ENV;
@@ -82,13 +82,6 @@ function rawFixture(): Record<string, string | Buffer> {
   for (let i = 0; i < 4; i++) files[`raw/trucks/truck-${i}.png`] = png(`truck-${i}`);
   files['raw/.DS_Store'] = 'hidden';
   return files;
-}
-
-async function clickLens(page: Page, title: string | RegExp): Promise<void> {
-  // Only the active editor's lenses: another group may show another pipeline.
-  const lens = page.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: title }).first();
-  await lens.waitFor({ state: 'visible', timeout: 60_000 });
-  await lens.click();
 }
 
 function webviewFrame(page: Page): FrameLocator {

@@ -527,6 +527,13 @@ async function waitForPick(page: Page, row: Locator, what: string, timeoutMs: nu
   }
 }
 
+/** Clicks a CodeLens of the active editor by its title (another group may show another pipeline). */
+export async function clickLens(page: Page, title: string | RegExp, timeoutMs = 60_000): Promise<void> {
+  const lens = page.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: title }).first();
+  await lens.waitFor({ state: 'visible', timeout: timeoutMs });
+  await lens.click();
+}
+
 /**
  * Opens a workspace file through Quick Open (Ctrl+P; file search uses ripgrep) and
  * waits for its editor tab to be active.

@@ -11,7 +11,7 @@ import { loadPipelineFile } from '../../src/core';
 import { makePng } from '../../src/demo/images';
 import { TEST_TRAINER_SCRIPT } from '../support/testTrainer';
 import { waitFor } from '../support/waitFor';
-import { openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
+import { clickLens, openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
 import { snapshot } from '../unit/helpers';
 import { useWorkbench } from './setup';
 
@@ -38,12 +38,6 @@ function workspaceFiles(): Record<string, string | Buffer> {
       2,
     ) + '\n';
   return files;
-}
-
-async function clickLens(p: Page, title: string | RegExp): Promise<void> {
-  const lens = p.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: title }).first();
-  await lens.waitFor({ state: 'visible', timeout: 60_000 });
-  await lens.click();
 }
 
 /** Picks the quick-pick row whose label starts with `label`, by filtering like a person. */

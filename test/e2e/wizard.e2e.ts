@@ -11,7 +11,7 @@ import { loadPipelineFile } from '../../src/core';
 import type { InfoLabelsFile } from '../../src/core/dataset/infoLabels';
 import { makePng } from '../../src/demo/images';
 import { waitFor } from '../support/waitFor';
-import { POLL_MS, S3_ENV, seedBucket, openFile, runCommand, screenshot, waitForNotification } from './harness';
+import { clickLens, POLL_MS, S3_ENV, seedBucket, openFile, runCommand, screenshot, waitForNotification } from './harness';
 import { useWorkbench } from './setup';
 
 const S3 = S3_ENV;
@@ -69,12 +69,6 @@ async function chooseMany(p: Page, title: string, labels: string[], shot?: strin
   }
   if (shot) await screenshot(p, shot);
   await p.locator(QI).getByRole('button', { name: 'OK', exact: true }).click();
-}
-
-async function clickLens(p: Page, title: string | RegExp): Promise<void> {
-  const lens = p.locator('.editor-group-container.active .codelens-decoration a').filter({ hasText: title }).first();
-  await lens.waitFor({ state: 'visible', timeout: 60_000 });
-  await lens.click();
 }
 
 /** File name → label in info.labels, for the samples whose source key matches (pipelines of one workspace share its dataset). */

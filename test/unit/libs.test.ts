@@ -5,42 +5,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as yauzl from 'yauzl';
 import { parseArgs, UsageError } from '../../src/cli/main';
 import { nextCronRun, parseCron } from '../../src/core/schedule/cron';
 import { globToRegExp, makeKeyFilter } from '../../src/core/util/glob';
 import { crc32, writeZip } from '../../src/core/util/zip';
-
-interface Read {
-  names: string[];
-  data: Map<string, Buffer>;
-}
-
-/** Reads a zip back with yauzl, an independent reader that checks every CRC. */
-function readZip(file: string): Promise<Read> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => {
-      if (err) return reject(err);
-      const out: Read = { names: [], data: new Map() };
-      zip.on('error', reject);
-      zip.on('end', () => resolve(out));
-      zip.on('entry', (e: yauzl.Entry) => {
-        out.names.push(e.fileName);
-        zip.openReadStream(e, (err2, s) => {
-          if (err2) return reject(err2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c));
-          s.on('error', reject);
-          s.on('end', () => {
-            out.data.set(e.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
+import { readZip } from '../support/zip';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dsp-libs-'));
 const hasUnzip = spawnSync('unzip', ['-v'], { stdio: 'ignore' }).status === 0;

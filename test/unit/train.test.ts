@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as yauzl from 'yauzl';
 import { loadPipelineFile, runPipeline, type RunRecord, type StepResult } from '../../src/core';
 import { runReport } from '../../src/core/notify';
 import { makePng } from '../../src/demo/images';
 import { receiver, smtp } from '../support/peers';
+import { readZip, type ZipRead } from '../support/zip';
 import { trainerRuns, writeTestTrainer } from '../support/testTrainer';
 import { snapshot, tempDir, waitFor, writeFiles, writePipeline } from './helpers';
 
@@ -36,35 +36,6 @@ function setup(block: object = {}, moreSteps: object[] = [], extra: object = {})
 
 const run = (file: string, extra: object = {}) => runPipeline(loadPipelineFile(file), { trigger: 'cli', ...extra });
 const step = (r: RunRecord, name: string): StepResult => r.steps.find((s) => s.name === name)!;
-
-interface ZipRead {
-  names: string[];
-  data: Map<string, Buffer>;
-}
-
-function readZip(file: string): Promise<ZipRead> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => {
-      if (err) return reject(err);
-      const out: ZipRead = { names: [], data: new Map() };
-      zip.on('error', reject);
-      zip.on('end', () => resolve(out));
-      zip.on('entry', (e: yauzl.Entry) => {
-        out.names.push(e.fileName);
-        zip.openReadStream(e, (err2, s) => {
-          if (err2) return reject(err2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c));
-          s.on('end', () => {
-            out.data.set(e.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
 
 function cli(args: string[], cwd?: string) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });

@@ -149,22 +149,22 @@ export async function relabelSamples(loaded: LoadedPipeline, o: RelabelOptions):
     const state = SyncState.load(datasetDir);
     const entries = findEntries(state, o);
     const result: RelabelResult = { changed: [], unchanged: [] };
-    const todo = entries.filter((e) => {
+    const toChange = entries.filter((e) => {
       const same = (o.label === undefined || o.label === e.label) && (o.category === undefined || o.category === e.category);
       if (same) result.unchanged.push(e.path!);
       return !same;
     });
-    if (!todo.length) return result;
+    if (!toChange.length) return result;
     const overrides = loadOverrides(datasetDir);
-    const before = new Map(todo.map((e) => [overrideId(e.source, e.key), overrides.get(overrideId(e.source, e.key))]));
+    const before = new Map(toChange.map((e) => [overrideId(e.source, e.key), overrides.get(overrideId(e.source, e.key))]));
     const at = new Date().toISOString();
-    for (const e of todo) overrides.set(overrideId(e.source, e.key), overrideFor(overrides.get(overrideId(e.source, e.key)), o, at));
+    for (const e of toChange) overrides.set(overrideId(e.source, e.key), overrideFor(overrides.get(overrideId(e.source, e.key)), o, at));
     saveOverrides(datasetDir, overrides);
     try {
-      await moveAll(datasetDir, todo, o, state, result);
+      await moveAll(datasetDir, toChange, o, state, result);
     } catch (err) {
       // A sample that could not move keeps what it had: no later sync acts on a decision not carried out.
-      for (const e of todo.slice(result.changed.length)) {
+      for (const e of toChange.slice(result.changed.length)) {
         const prev = before.get(overrideId(e.source, e.key));
         if (prev) overrides.set(overrideId(e.source, e.key), prev);
         else overrides.delete(overrideId(e.source, e.key));
@@ -184,9 +184,9 @@ export async function relabelSamples(loaded: LoadedPipeline, o: RelabelOptions):
 }
 
 /** Per sample, in order: its new path, the move, its state record (flushed at once). */
-async function moveAll(datasetDir: string, todo: StateEntry[], o: RelabelOptions, state: SyncState, result: RelabelResult): Promise<void> {
+async function moveAll(datasetDir: string, toChange: StateEntry[], o: RelabelOptions, state: SyncState, result: RelabelResult): Promise<void> {
   const claims = PathClaims.fromState(state);
-  for (const e of todo) {
+  for (const e of toChange) {
     const label = o.label === undefined ? e.label : o.label;
     const category = o.category ?? e.category!;
     claims.release(e.path!, ownerId(e.source, e.key));

@@ -2,14 +2,15 @@
 // sends it to the page as parallel arrays, serves thumbnails of dataset files through
 // asWebviewUri, and applies the page's labeling through the core (under the dataset lock), with
 // an undo stack. One panel per pipeline.
-import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Category, ExplorerDoc, LoadedPipeline, RelabelResult } from '../../core';
+import { EXPLORER_BODY } from '../../webview/explorerMarkup';
 import type { ExplorerData, ExplorerToHost, HostToExplorer } from '../../webview/explorerProtocol';
 import { core } from '../core';
 import { errorText, pipelineText, type Services } from '../services';
 import { requireTrust } from '../trust';
+import { webviewPage } from './webviewPage';
 
 export const EXPLORER_VIEW_TYPE = 'dataPipelines.explorer';
 const CATEGORIES = ['training', 'validation', 'testing'];
@@ -195,46 +196,5 @@ export class ExplorerPanels implements vscode.Disposable {
 }
 
 function explorerHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Uri): string {
-  const nonce = crypto.randomBytes(16).toString('base64');
-  const src = (base: vscode.Uri, ...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(base, ...p)).toString();
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  const sel = (id: string, label: string) => `<vscode-single-select id="${id}" aria-label="${label}"></vscode-single-select>`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${src(dist, 'codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${src(media, 'explorer.css')}">
-<title>Data Explorer</title>
-</head>
-<body>
-<section id="status" data-kind="loading"><vscode-progress-ring></vscode-progress-ring><h2 id="status-title">Data Explorer</h2><p id="status-message">Loading…</p></section>
-<main id="content" hidden>
-  <header class="head">
-    <div><h1 id="title"></h1><div id="subtitle" class="muted"></div></div>
-    <div><vscode-button id="reset-view" secondary icon="screen-full">Fit</vscode-button> <vscode-button id="refresh" icon="refresh">Refresh map</vscode-button></div>
-  </header>
-  <div class="toolbar">
-    ${sel('filter-label', 'Label')} ${sel('filter-category', 'Category')} ${sel('filter-finding', 'Finding')}
-    <vscode-button id="select-shown" secondary>Select shown</vscode-button>
-    <span class="sep"></span>
-    <vscode-textfield id="label-input" placeholder="Label for the selection" aria-label="Label for the selection"></vscode-textfield>
-    <vscode-button id="assign" icon="tag">Assign label</vscode-button>
-    <vscode-button id="unlabel" secondary>Unlabel</vscode-button>
-    <vscode-single-select id="move-category" aria-label="Move to category"><vscode-option value="training">training</vscode-option><vscode-option value="validation">validation</vscode-option><vscode-option value="testing">testing</vscode-option></vscode-single-select>
-    <vscode-button id="move" secondary icon="arrow-right">Move</vscode-button>
-    <vscode-button id="undo" secondary icon="discard" disabled>Undo</vscode-button>
-  </div>
-  <div id="legend"></div>
-  <div class="stage">
-    <canvas id="map" aria-label="Map of every sample: click to select, Shift-drag to lasso, drag to pan, wheel to zoom"></canvas>
-    <div id="tip" hidden><img id="tip-img" alt=""><div id="tip-path"></div><div id="tip-meta" class="muted"></div></div>
-  </div>
-  <div class="foot"><span id="shown-count" class="muted"></span><span id="selected-count"></span><span id="quality" class="muted"></span><span id="message"></span></div>
-</main>
-<script nonce="${nonce}" src="${src(dist, 'explorer.js')}"></script>
-</body>
-</html>`;
+  return webviewPage(webview, media, dist, { title: 'Data Explorer', css: 'explorer.css', script: 'explorer.js', body: EXPLORER_BODY });
 }

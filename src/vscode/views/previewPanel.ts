@@ -1,6 +1,5 @@
 // Hosts the preview webview: runs the core's preview (cancellable), sends the rows and counts to
 // the page through the typed protocol, and answers the page's requests. One panel per pipeline.
-import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StepPreview } from '../../core';
@@ -10,6 +9,7 @@ import { mayOpenFromPreview } from '../lib/paths';
 import { previewSummary } from '../lib/runFormat';
 import { errorText, pipelineText, type Services } from '../services';
 import { RESTRICTED_MESSAGE, requireTrust } from '../trust';
+import { webviewPage } from './webviewPage';
 
 /** The preview panel's view type, for the serializer and `onWebviewPanel:` activation. */
 export const PREVIEW_VIEW_TYPE = 'dataPipelines.preview';
@@ -237,21 +237,10 @@ export function registerPreviewSerializer(previews: PreviewPanels): vscode.Dispo
 }
 
 function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Uri): string {
-  const nonce = crypto.randomBytes(16).toString('base64');
-  const src = (base: vscode.Uri, ...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(base, ...p)).toString();
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${src(dist, 'codicons', 'codicon.css')}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${src(media, 'preview.css')}">
-<title>Preview</title>
-</head>
-<body>
-<section id="status" data-kind="loading">
+  return webviewPage(webview, media, dist, { title: 'Preview', css: 'preview.css', script: 'preview.js', body: PREVIEW_BODY });
+}
+
+const PREVIEW_BODY = `<section id="status" data-kind="loading">
   <vscode-progress-ring></vscode-progress-ring>
   <h2 id="status-title">Loading…</h2>
   <p id="status-message"></p>
@@ -303,8 +292,4 @@ function previewHtml(webview: vscode.Webview, media: vscode.Uri, dist: vscode.Ur
       <div id="rows" class="rows"><div id="spacer"></div><div id="rows-body"></div><p id="empty-rows" class="muted" hidden>No object matches the filters.</p></div>
     </div>
   </section>
-</main>
-<script nonce="${nonce}" src="${src(dist, 'preview.js')}"></script>
-</body>
-</html>`;
-}
+</main>`;
