@@ -9,6 +9,8 @@
 //   POST /__reset                             zero the counters
 //   POST /__seed?bucket=B&prefix=P&count=N&size=S&labels=L   N objects P<label>/<i>.csv, S bytes each
 //   POST /__clear?bucket=B                    drop a bucket's objects
+//   POST /__latency?ms=M                      answer every S3 request M ms late (a bucket in
+//                                             another region: one round trip per request)
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +41,7 @@ class Bucket {
 const buckets = new Map<string, Bucket>();
 const stats = { list: 0, get: 0, head: 0, put: 0, other: 0 };
 const MTIME = new Date('2024-01-01T00:00:00Z').toISOString();
+let latencyMs = 0;
 
 function bucket(name: string, create = false): Bucket | undefined {
   let b = buckets.get(name);
@@ -137,6 +140,7 @@ const server = http.createServer((req, res) => {
   if (u.pathname.startsWith('/__')) {
     let out: unknown = {};
     if (u.pathname === '/__stats') out = stats;
+    else if (u.pathname === '/__latency') out = { latencyMs: (latencyMs = Math.max(0, Number(u.searchParams.get('ms')) || 0)) };
     else if (u.pathname === '/__reset') for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
     else if (u.pathname === '/__seed') out = { objects: synthesize(u.searchParams) };
     else if (u.pathname === '/__clear') bucket(u.searchParams.get('bucket') ?? '')?.clear();
@@ -144,6 +148,11 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     return res.end(body);
   }
+  if (latencyMs > 0) setTimeout(() => handle(req, res, u), latencyMs);
+  else handle(req, res, u);
+});
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse, u: URL) {
   const segs = u.pathname.split('/');
   const name = decodeURIComponent(segs[1] ?? '');
   const key = decodeURIComponent(segs.slice(2).join('/'));
@@ -195,7 +204,7 @@ const server = http.createServer((req, res) => {
   const headers = { 'content-type': 'application/octet-stream', 'content-length': o.body.length, etag: `"${o.etag}"`, 'last-modified': new Date(o.mtime).toUTCString(), 'accept-ranges': 'bytes' };
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : o.body);
-});
+}
 server.keepAliveTimeout = 60_000;
 server.headersTimeout = 65_000;
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {

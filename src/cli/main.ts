@@ -51,7 +51,8 @@ Commands:
 Options:
   --json              print exactly one JSON document on stdout
   --step NAME         only this step (repeatable)
-  --concurrency N     transfers in flight (default: per source; S3 64, GCS and Azure 16, folder 16)
+  --concurrency N     pin the transfers in flight (default: adaptive; S3 starts at 32 and grows up
+                      to 512 while throughput grows, halving on throttling; GCS and Azure 16, folder 16)
   --dry-run           plan only (run)
   --label L           the label to give (label)
   --unlabel           make the samples unlabeled (label)

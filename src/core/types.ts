@@ -77,8 +77,10 @@ export interface Source {
    * store's code and the failure's kind.
    */
   explain(err: unknown): SourceExplanation;
-  /** Suggested number of transfers in flight. */
+  /** Transfers in flight to begin with. */
   readonly defaultConcurrency: number;
+  /** How far the transfers in flight may grow while throughput grows (unset: they stay at defaultConcurrency). */
+  readonly maxConcurrency?: number;
   close?(): Promise<void>;
 }
 

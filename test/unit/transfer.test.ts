@@ -86,18 +86,66 @@ describe('transfer: one content index for duplicates', () => {
 describe('transfer: the queue', () => {
   const signal = () => new AbortController().signal;
 
-  it('halves the limit on throttling and grows it back after a run of successes (AIMD)', () => {
-    const l = new AdaptiveLimit(8);
+  /** Drives a limit with a clock: each round of `current` completions takes `roundMs(current)`. */
+  const drive = (l: AdaptiveLimit, clock: { t: number }, rounds: number, roundMs: (inFlight: number) => number) => {
+    const seen: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const n = l.current;
+      const ms = roundMs(n);
+      clock.t += ms;
+      for (let i = 0; i < n; i++) l.succeeded(ms); // all in flight together: each took the round
+      seen.push(l.current);
+    }
+    return seen;
+  };
+
+  it('a store far away: the limit doubles while throughput grows, up to the cap (slow start)', () => {
+    const clock = { t: 0 };
+    const l = new AdaptiveLimit(512, 32, () => clock.t);
+    // 20 ms a request whatever the number in flight: throughput grows with the limit.
+    assert.deepEqual(drive(l, clock, 6, () => 20), [64, 128, 256, 512, 512, 512]);
+  });
+
+  it('a store where the CPU is the limit: the limit stops growing once more requests buy nothing', () => {
+    const clock = { t: 0 };
+    const l = new AdaptiveLimit(512, 32, () => clock.t);
+    // Throughput saturates at 40 in flight: a round of n takes n / 40 ms above that, each request waiting on the others.
+    const seen = drive(l, clock, 10, (n) => Math.max(1, n / 40));
+    assert.ok(seen[seen.length - 1] <= 128, `held at ${seen.join(', ')}`);
+    assert.equal(new Set(seen.slice(-5)).size, 1, `it holds: ${seen.join(', ')}`);
+  });
+
+  it('halves the limit on throttling, and climbs back while throughput grows (AIMD)', () => {
+    const clock = { t: 0 };
+    const l = new AdaptiveLimit(8, 8, () => clock.t);
     l.throttled();
     assert.equal(l.current, 4);
     l.throttled();
     l.throttled();
     l.throttled();
     assert.equal(l.current, 1, 'never below one');
-    l.succeeded();
-    assert.equal(l.current, 2);
-    for (let i = 0; i < 100; i++) l.succeeded();
+    const seen = drive(l, clock, 20, () => 10);
+    assert.deepEqual(seen.slice(0, 3), [2, 3, 4], 'additive after a throttle');
     assert.equal(l.current, 8, 'never above the cap');
+  });
+
+  it('a pinned limit (--concurrency) never grows past its number', async () => {
+    let inFlight = 0;
+    let most = 0;
+    await runTransferQueue(Array.from({ length: 200 }, (_, i) => i), {
+      concurrency: 3,
+      maxAttempts: 1,
+      signal: signal(),
+      fetch: async (n) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        return n;
+      },
+      store: async () => {},
+      giveUp: () => assert.fail('nothing fails'),
+    });
+    assert.equal(most, 3);
   });
 
   it('retries a retryable failure, gives up after the last attempt, and stores every other item once', async () => {

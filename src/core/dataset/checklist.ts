@@ -94,19 +94,21 @@ export function readersWarning(ext: string): string | undefined {
 
 let sharpMod: Promise<any> | undefined;
 let sharpWarned = false;
-/** Full check of a downloaded file: header, end marker, and a decode with sharp when it loads. */
-export async function checkDownloaded(fileName: string, filePath: string, size: number): Promise<string | undefined> {
-  const fsp = await import('node:fs/promises');
-  const fh = await fsp.open(filePath, 'r');
-  let head: Buffer, tail: Buffer;
-  try {
-    head = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    await fh.read(head, 0, head.length, 0);
-    tail = Buffer.alloc(Math.min(size, 16));
-    await fh.read(tail, 0, tail.length, Math.max(0, size - tail.length));
-  } finally {
-    await fh.close();
-  }
+/** What the fetch kept of a downloaded file: its first bytes, its last 16, and the whole body when small. */
+export interface DownloadedBytes {
+  /** The temporary file. */
+  tmp: string;
+  size: number;
+  head: Buffer;
+  tail: Buffer;
+  /** The body, when the fetch held it in memory anyway: decoded from memory instead of the file. */
+  body?: Buffer;
+}
+
+/** Full check of a downloaded file: header, end marker, and a decode with sharp when it loads.
+ * Reads nothing back from disk but what sharp decodes from a large file (the fetch kept the head and tail). */
+export async function checkDownloaded(fileName: string, f: DownloadedBytes): Promise<string | undefined> {
+  const { head, tail, size } = f;
   const quick = checkContent(fileName, head, size);
   if (quick) return quick;
   const ext = extensionOf(fileName);
@@ -125,7 +127,7 @@ export async function checkDownloaded(fileName: string, filePath: string, size: 
     return undefined;
   }
   try {
-    await sharp(filePath, { failOn: 'truncated' }).raw().toBuffer();
+    await sharp(f.body ?? f.tmp, { failOn: 'truncated' }).raw().toBuffer();
   } catch (e) {
     return `checklist: image does not decode (${(e as Error).message})`;
   }

@@ -160,7 +160,9 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
       state,
       claims,
       datasetDir: loaded.datasetDir,
+      // Pinned by --concurrency or the step's "concurrency"; otherwise it adapts from the source's start.
       concurrency: o.concurrency ?? block.concurrency ?? source.defaultConcurrency,
+      maxConcurrency: o.concurrency ?? block.concurrency ?? source.maxConcurrency,
       signal: o.signal,
       logger,
       onProgress: o.onProgress,

@@ -18,6 +18,18 @@ export { clearTemp, tmpDir } from './transfer/fetch';
 export { pruneEmptyDirs } from './transfer/store';
 
 const MAX_ATTEMPTS = 5;
+/** Bodies in flight are held in memory (up to 16 MiB each): the limit's growth stops at this many bytes' worth. */
+const IN_FLIGHT_MEMORY = 256 * 1024 * 1024;
+
+/** The most transfers in flight: the source's (or the pinned) limit, and no more than the memory allows. */
+function concurrencyCap(o: ExecuteOptions, queue: (PlanItem | undefined)[]): number {
+  const max = Math.max(o.concurrency, o.maxConcurrency ?? 0);
+  if (max <= o.concurrency) return max;
+  let bytes = 0;
+  for (const it of queue) bytes += Math.min(o.objects.get(it!.key)?.size ?? 0, 16 * 1024 * 1024);
+  const mean = Math.max(64 * 1024, bytes / Math.max(1, queue.length));
+  return Math.max(o.concurrency, Math.min(max, Math.floor(IN_FLIGHT_MEMORY / mean)));
+}
 
 export interface ExecuteOptions {
   source: Source;
@@ -27,7 +39,10 @@ export interface ExecuteOptions {
   state: SyncState;
   claims: PathClaims;
   datasetDir: string;
+  /** Transfers in flight to begin with. */
   concurrency: number;
+  /** How far they may grow while throughput grows (bounded again here by memory); unset: pinned. */
+  maxConcurrency?: number;
   signal?: AbortSignal;
   logger: Logger;
   onProgress?: (e: ProgressEvent) => void;
@@ -107,8 +122,10 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const total = queue.length;
   const { p, emit } = progressEmitter(o, tally, total);
   emit(true);
-  await runTransferQueue(queue, {
+  const cap = concurrencyCap(o, queue);
+  const limits = await runTransferQueue(queue, {
     concurrency: o.concurrency,
+    maxConcurrency: cap,
     maxAttempts: MAX_ATTEMPTS,
     signal,
     fetch: (it) => fetchToTemp(source, objects.get(it.key)!, tmpBase, signal),
@@ -122,6 +139,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
     },
   });
   detach();
+  if (total) logger.info(`[${preview.step}] transfers in flight: started at ${o.concurrency}, peaked at ${limits.peakLimit}, ended at ${limits.endLimit} (cap ${cap})`);
   store.finish();
   emit(true);
   return tally.result({ name: preview.step, type: preview.type }, total, !!o.signal?.aborted, started);

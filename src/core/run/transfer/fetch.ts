@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
-import { HEAD_BYTES } from '../../dataset/checklist';
+import { HEAD_BYTES, type DownloadedBytes } from '../../dataset/checklist';
 import { metaDir } from '../../dataset/state';
 import type { Source, SourceObject } from '../../types';
 import { RetryableError } from '../../util/retry';
@@ -17,12 +17,11 @@ const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 export const SYNC_WRITE_LIMIT = 1024 * 1024;
 let tmpCounter = 0;
 
-export interface Fetched {
-  tmp: string;
+export interface Fetched extends DownloadedBytes {
   hash: string;
-  size: number;
-  head: Buffer;
 }
+
+const TAIL_BYTES = 16;
 
 export function tmpDir(datasetDir: string): string {
   return path.join(metaDir(datasetDir), 'tmp');
@@ -52,7 +51,8 @@ async function fetchSmall(stream: NodeJS.ReadableStream, obj: SourceObject, tmp:
   const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
   if (size <= SYNC_WRITE_LIMIT) fs.writeFileSync(tmp, buf);
   else await fs.promises.writeFile(tmp, buf);
-  return { hash: md5.digest('hex'), size, head: buf.subarray(0, HEAD_BYTES) };
+  // The checklist reads the head, the tail and (for images) the body from here, not from the disk.
+  return { hash: md5.digest('hex'), size, head: buf.subarray(0, HEAD_BYTES), tail: buf.subarray(Math.max(0, size - TAIL_BYTES)), body: buf };
 }
 
 /** Large bodies: streamed to disk, hashed on the way. */
@@ -61,6 +61,7 @@ async function fetchLarge(stream: NodeJS.ReadableStream, obj: SourceObject, tmp:
   const heads: Buffer[] = [];
   let size = 0;
   let headLen = 0;
+  let tail: Buffer = Buffer.alloc(0);
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       md5.update(chunk);
@@ -69,12 +70,13 @@ async function fetchLarge(stream: NodeJS.ReadableStream, obj: SourceObject, tmp:
         heads.push(chunk);
         headLen += chunk.length;
       }
+      tail = chunk.length >= TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
       cb(null, chunk);
     },
   });
   await streamPipeline(stream, tap, fs.createWriteStream(tmp), { signal });
   if (size !== obj.size) throw wrongLength(size, obj.size);
-  return { hash: md5.digest('hex'), size, head: Buffer.concat(heads).subarray(0, HEAD_BYTES) };
+  return { hash: md5.digest('hex'), size, head: Buffer.concat(heads).subarray(0, HEAD_BYTES), tail: Buffer.from(tail) };
 }
 
 /** Fetches `obj` into a temporary file; a wrong length or MD5 is a RetryableError, and leaves no file. */

@@ -120,7 +120,7 @@ export class StepStore {
       const dup = contents?.duplicateOf(fetched.hash, me);
       if (dup) return await this.duplicate(it, obj, fetched, prev, `same content as ${dup.path}`);
       if (contents) unclaim = contents.claim(fetched.hash, me, it.path!);
-      const failed = await checkDownloaded(it.path!.slice(it.path!.lastIndexOf('/') + 1), fetched.tmp, fetched.size);
+      const failed = await checkDownloaded(it.path!.slice(it.path!.lastIndexOf('/') + 1), fetched);
       if (failed) {
         unclaim();
         return await this.failedChecklist(it, obj, fetched, prev, failed);

@@ -13,8 +13,10 @@ import { chooseCredentials, type CredentialChoice } from './credentials';
 import { S3Error } from './errors';
 import { parseBucketPath, type BucketPath } from '../location';
 
-/** Transfers in flight by default; chosen from measurements (BENCHMARKS.md, "S3 sync"). */
-export const S3_DEFAULT_CONCURRENCY = 64;
+/** Transfers in flight to begin with, and how far they may grow while throughput grows (AIMD,
+ * src/core/run/transfer/queue.ts); chosen from measurements (BENCHMARKS.md, "S3 sync"). */
+export const S3_DEFAULT_CONCURRENCY = 32;
+export const S3_MAX_CONCURRENCY = 512;
 /** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
 const VERIFY_ATTEMPTS = 2;
 
@@ -28,6 +30,7 @@ export class S3Source implements Source {
   readonly kind = 's3';
   readonly id: string;
   readonly defaultConcurrency = S3_DEFAULT_CONCURRENCY;
+  readonly maxConcurrency = S3_MAX_CONCURRENCY;
 
   constructor(
     readonly client: S3Client,

@@ -19,8 +19,12 @@ export function uriEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /** An S3 object key in a URL path: every byte encoded except the unreserved set and '/'. */
 export function encodeKeyPath(key: string): string {
+  // Most dataset keys need no encoding: one regex test instead of a split, map and join per request.
+  if (UNRESERVED_PATH.test(key)) return key;
   return key.split('/').map(uriEncode).join('/');
 }
 
@@ -36,6 +40,14 @@ export function canonicalQuery(query: Record<string, string>): string {
 /** `20130524T000000Z` */
 export function amzDate(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+// The stamp changes once a second; thousands of requests a second share it.
+let stampCache = { second: -1, stamp: '' };
+function stampNow(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (stampCache.second !== second) stampCache = { second, stamp: amzDate(new Date(second * 1000)) };
+  return stampCache.stamp;
 }
 
 export interface SignInput {
@@ -74,7 +86,7 @@ export class Signer {
   /** Returns every header the request must carry (host included), with Authorization. */
   sign(input: SignInput): Record<string, string> {
     const service = input.service ?? 's3';
-    const stamp = amzDate(input.now ?? new Date());
+    const stamp = input.now ? amzDate(input.now) : stampNow();
     const date = stamp.slice(0, 8);
     const payload = input.payloadHash ?? UNSIGNED_PAYLOAD;
     const headers: Record<string, string> = { host: input.host, 'x-amz-content-sha256': payload, 'x-amz-date': stamp };
