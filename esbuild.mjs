@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 
 const { editorSchema } = createRequire(import.meta.url)('./scripts/editor-schema.cjs');
+// The pipeline schema's validator, compiled ahead (rewritten only when the schema changed).
+createRequire(import.meta.url)('node:child_process').execFileSync(process.execPath, ['scripts/gen-schema-validator.cjs'], { stdio: 'inherit' });
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -28,7 +30,8 @@ const common = {
 // its own in dist/vendor/, so starting the CLI or the engine parses none of them.
 // @aws-sdk/client-s3 is a devDependency: only the demo generator (dist/demo.js, not shipped: see
 // .vscodeignore) and the tests use it; the engine signs its own S3 requests.
-const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer'];
+// umap-js (with ml-matrix, 240 KB) only for the data explorer: the CLI's start no longer parses it.
+const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer', 'umap-js'];
 const vendorFile = (name) => `vendor/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
 const vendorOnDemand = {
   name: 'vendor-on-demand',

@@ -30,9 +30,17 @@ describe('bundles', function () {
       assert.ok(!text.includes('var Storage = class'), `${f} inlines the GCS SDK`);
     }
     const cli = fs.readFileSync(path.join(DIST, 'cli.js'), 'utf8');
-    for (const v of ['azure-storage-blob', 'google-cloud-storage', 'aws-sdk-credential-providers', 'nodemailer']) assert.ok(cli.includes(`import("./vendor/${v}.js")`), `cli.js loads ${v} on demand`);
+    for (const v of ['azure-storage-blob', 'google-cloud-storage', 'aws-sdk-credential-providers', 'nodemailer', 'umap-js']) assert.ok(cli.includes(`import("./vendor/${v}.js")`), `cli.js loads ${v} on demand`);
     const core = spawnSync(process.execPath, ['-e', `const c = require(${JSON.stringify(path.join(DIST, 'core.js'))}); process.exit(typeof c.runPipeline === 'function' ? 0 : 3);`]);
     assert.equal(core.status, 0);
+  });
+
+  it('every vendor bundle the engine loads on demand ships in the .vsix (only the demo\'s S3 client stays out)', () => {
+    const ignore = fs.readFileSync(path.join(DIST, '..', '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
+    const core = fs.readFileSync(path.join(DIST, 'core.js'), 'utf8');
+    const loaded = [...core.matchAll(/import\("\.\/vendor\/([\w.-]+\.js)"\)/g)].map((m) => m[1]);
+    assert.ok(loaded.includes('umap-js.js'), loaded.join(', '));
+    for (const v of loaded) assert.ok(ignore.includes(`!dist/vendor/${v}`), `.vscodeignore ships dist/vendor/${v}`);
   });
 
   it('the preview webview\'s codicons are built from @vscode/codicons and ship (not copied into media/)', () => {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,6 +60,13 @@ const load = (text: string, file = '/tmp/x.pipeline.json') => loadPipelineText(t
 const errors = (text: string) => load(text).problems.filter((p) => p.severity === 'error');
 
 describe('pipeline validation', () => {
+  it('the compiled schema validator matches schemas/pipeline.schema.json (else: node scripts/gen-schema-validator.cjs)', () => {
+    // The validator is compiled ahead of time (no schema compile on each CLI start); a schema edit without regenerating it fails here.
+    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../../scripts/gen-schema-validator.cjs'), '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+
   it("loads Edge Impulse's example; its one error is secretKeyEncrypted, which says what to do", () => {
     const r = load(EDGE_IMPULSE_EXAMPLE);
     const errs = r.problems.filter((p) => p.severity === 'error');

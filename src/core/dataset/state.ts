@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Category } from '../types';
-import { ownerId as id } from './identity';
 
 export const META_DIR = '.dsp';
 
@@ -32,8 +31,39 @@ export function metaDir(datasetDir: string): string {
   return path.join(datasetDir, META_DIR);
 }
 
+/**
+ * One copy of each value many entries share (the source, labels, categories, statuses, the run's
+ * timestamp): JSON.parse makes a fresh string per field per line, and at a million entries those
+ * copies alone are hundreds of megabytes.
+ */
+class Interner {
+  private readonly seen = new Map<string, string>();
+  get<T extends string | null | undefined>(s: T): T {
+    if (typeof s !== 'string') return s;
+    const had = this.seen.get(s);
+    if (had !== undefined) return had as T;
+    if (this.seen.size < 100_000) this.seen.set(s, s);
+    return s;
+  }
+}
+
+/** An entry as it is kept in memory: shared strings interned, a hash equal to the version the same string. */
+function compactEntry(e: StateEntry, strings: Interner): StateEntry {
+  e.source = strings.get(e.source);
+  e.label = strings.get(e.label);
+  e.category = strings.get(e.category);
+  e.status = strings.get(e.status);
+  e.syncedAt = strings.get(e.syncedAt);
+  if (e.reason !== undefined) e.reason = strings.get(e.reason);
+  if (e.hash !== undefined && e.hash === e.version) e.hash = e.version;
+  return e;
+}
+
 export class SyncState {
-  private readonly entries = new Map<string, StateEntry>();
+  /** By source, then by key: the entry's own key string is the map's key (no joined id per entry). */
+  private readonly entries = new Map<string, Map<string, StateEntry>>();
+  private count = 0;
+  private readonly strings = new Interner();
   private pending: string[] = [];
   private journalFd: number | undefined;
   private hadJournal = false;
@@ -50,11 +80,10 @@ export class SyncState {
       forEachLine(snap, (line, n) => {
         if (n === 0) {
           const header = JSON.parse(line) as { version?: number; entries?: StateEntry[] };
-          if (header.entries) for (const e of header.entries) s.entries.set(id(e.source, e.key), e); // version 1: one document
+          if (header.entries) for (const e of header.entries) s.put(e); // version 1: one document
           return;
         }
-        const e = JSON.parse(line) as StateEntry;
-        s.entries.set(id(e.source, e.key), e);
+        s.put(JSON.parse(line) as StateEntry);
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The sync state ${snap} is unreadable (${(err as Error).message}). Move it away to start a full re-sync.`);
@@ -74,39 +103,53 @@ export class SyncState {
       } catch {
         continue; // a line cut short by a crash: its file is simply fetched again
       }
-      if (j.op === 'set') s.entries.set(id(j.e.source, j.e.key), j.e);
-      else s.entries.delete(id(j.source, j.key));
+      if (j.op === 'set') s.put(j.e);
+      else s.remove(j.source, j.key);
     }
     return s;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get(source: string, key: string): StateEntry | undefined {
-    return this.entries.get(id(source, key));
+    return this.entries.get(source)?.get(key);
   }
 
-  all(): IterableIterator<StateEntry> {
-    return this.entries.values();
+  *all(): IterableIterator<StateEntry> {
+    for (const bySource of this.entries.values()) yield* bySource.values();
   }
 
   forSource(source: string): StateEntry[] {
-    const out: StateEntry[] = [];
-    for (const e of this.entries.values()) if (e.source === source) out.push(e);
-    return out;
+    return [...(this.entries.get(source)?.values() ?? [])];
+  }
+
+  private put(e: StateEntry): void {
+    compactEntry(e, this.strings);
+    let bySource = this.entries.get(e.source);
+    if (!bySource) this.entries.set(e.source, (bySource = new Map()));
+    const before = bySource.size;
+    bySource.set(e.key, e);
+    this.count += bySource.size - before;
+  }
+
+  private remove(source: string, key: string): boolean {
+    const bySource = this.entries.get(source);
+    if (!bySource?.delete(key)) return false;
+    this.count--;
+    return true;
   }
 
   set(e: StateEntry): void {
-    this.entries.set(id(e.source, e.key), e);
+    this.put(e);
     this.changed = true;
     this.pending.push(JSON.stringify({ op: 'set', e }));
     this.maybeFlush();
   }
 
   delete(source: string, key: string): void {
-    if (this.entries.delete(id(source, key))) {
+    if (this.remove(source, key)) {
       this.changed = true;
       this.pending.push(JSON.stringify({ op: 'del', source, key }));
       this.maybeFlush();
@@ -149,7 +192,7 @@ export class SyncState {
   /** Writes every entry, in the snapshot's format, to `file` (atomically): what a version keeps. */
   writeSnapshot(file: string): void {
     const tmp = `${file}.tmp-${process.pid}`;
-    const entries = [...this.entries.values()].sort((a, b) => (a.source + a.key < b.source + b.key ? -1 : 1));
+    const entries = [...this.all()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     writeJsonLines(tmp, '{"version":2}', entries);
     fs.renameSync(tmp, file);
   }

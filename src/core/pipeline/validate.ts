@@ -2,7 +2,7 @@
 // every problem carries a JSON path, an exact range and a message that says what to do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { Problem, Severity } from '../types';
 import { parseCron } from '../schedule/cron';
@@ -13,6 +13,8 @@ import { datasetDirFor } from './datasetDir';
 import { LineIndex } from './text';
 import { escapeControl } from '../util/format';
 import { EI_ONLY_BLOCKS, EI_PIPELINE_FIELDS, EI_STEP_FIELDS, nameFromFile, stripEdgeImpulseFields } from './edgeImpulse';
+// Compiled from schemas/pipeline.schema.json at build time (scripts/gen-schema-validator.cjs): no schema compile per start.
+import validateSchemaCode from './schemaValidator.generated';
 import schema from '../../../schemas/pipeline.schema.json';
 
 export interface LoadedPipeline {
@@ -31,23 +33,7 @@ const EI_FIELD_NAMES = { ...EI_PIPELINE_FIELDS, ...EI_STEP_FIELDS };
 /** Deeper than any pipeline needs; the parser and the schema validator recurse, so deeper input is refused first. */
 export const MAX_DEPTH = 128;
 
-let compiled: ValidateFunction | undefined;
-function schemaValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-    ajv.addFormat('uri', (v: string) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    });
-    ajv.addFormat('email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
-}
+const schemaValidator = (): ValidateFunction => validateSchemaCode as unknown as ValidateFunction;
 
 type JsonPath = (string | number)[];
 

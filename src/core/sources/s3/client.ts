@@ -50,7 +50,7 @@ function awsHost(bucket: string, region: string, virtual: boolean): string {
   return `${virtual ? bucket + '.' : ''}s3.${region}.${suffix}`;
 }
 
-export async function readBody(res: http.IncomingMessage, limit: number): Promise<string> {
+export async function readBodyBytes(res: http.IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of res as AsyncIterable<Buffer>) {
@@ -61,7 +61,11 @@ export async function readBody(res: http.IncomingMessage, limit: number): Promis
     }
     chunks.push(c);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function readBody(res: http.IncomingMessage, limit: number): Promise<string> {
+  return (await readBodyBytes(res, limit)).toString('utf8');
 }
 
 
@@ -207,9 +211,9 @@ export class S3Client {
         }
         throw err;
       }
-      const xml = await readBody(res.body, 256 * 1024 * 1024);
+      const xml = await readBodyBytes(res.body, 256 * 1024 * 1024);
       const len = Number(res.headers['content-length']);
-      if (Number.isFinite(len) && Buffer.byteLength(xml) !== len) throw new RetryableError(`${what}: short listing (${Buffer.byteLength(xml)} of ${len} bytes)`);
+      if (Number.isFinite(len) && xml.length !== len) throw new RetryableError(`${what}: short listing (${xml.length} of ${len} bytes)`);
       try {
         return parseListObjectsV2(xml);
       } catch (err) {

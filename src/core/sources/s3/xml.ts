@@ -88,46 +88,68 @@ export class MalformedResponseError extends Error {
   }
 }
 
-export function parseListObjectsV2(xml: string): ListPage {
-  if (xml.indexOf('<ListBucketResult') < 0) throw new MalformedResponseError(`not a ListObjectsV2 result: ${xml.slice(0, 120)}`);
+/** Text of the first `<tag>…</tag>` between byte offsets `from` and `to` of a buffer, entity-decoded. */
+function bufTagText(buf: Buffer, tag: string, from: number, to: number): string | undefined {
+  const open = `<${tag}>`;
+  const start = buf.indexOf(open, from, 'latin1');
+  if (start < 0 || start >= to) {
+    const empty = buf.indexOf(`<${tag}/>`, from, 'latin1');
+    return empty >= 0 && empty < to ? '' : undefined;
+  }
+  const end = buf.indexOf(`</${tag}>`, start + open.length, 'latin1');
+  if (end < 0 || end > to) return undefined;
+  return decodeXmlText(buf.toString('utf8', start + open.length, end));
+}
+
+/**
+ * Parses a ListObjectsV2 page. Given the body's bytes, each field is decoded on its own: a key is
+ * then a string of its own, not a slice that keeps the whole page's text alive (20 MB per 100,000
+ * keys held to the end of a run).
+ */
+export function parseListObjectsV2(body: string | Buffer): ListPage {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (buf.indexOf('<ListBucketResult', 0, 'latin1') < 0) throw new MalformedResponseError(`not a ListObjectsV2 result: ${buf.toString('utf8', 0, 120)}`);
   // The page's own fields come after the last </Contents> on AWS but first on some stores;
   // look for them outside every <Contents> block.
   const objects: ListedObject[] = [];
-  const urlEncoded = /<EncodingType>\s*url\s*<\/EncodingType>/i.test(xml);
+  // Keys are escaped (< is &lt;), so any <EncodingType> is the element itself, wherever the store puts it.
+  const enc = buf.indexOf('<EncodingType>', 0, 'latin1');
+  const urlEncoded = enc >= 0 && /^<EncodingType>\s*url\s*<\/EncodingType>/i.test(buf.toString('latin1', enc, enc + 64));
   const decode = urlEncoded ? decodeUrlKey : (s: string) => s;
   let pos = 0;
-  let outside = '';
+  const outside: string[] = [];
   for (;;) {
-    const start = xml.indexOf('<Contents>', pos);
+    const start = buf.indexOf('<Contents>', pos, 'latin1');
     if (start < 0) {
-      outside += xml.slice(pos);
+      outside.push(buf.toString('utf8', pos));
       break;
     }
-    outside += xml.slice(pos, start);
-    const end = xml.indexOf('</Contents>', start);
+    outside.push(buf.toString('utf8', pos, start));
+    const end = buf.indexOf('</Contents>', start, 'latin1');
     if (end < 0) throw new MalformedResponseError('unterminated <Contents> in a listing (truncated response?)');
-    const key = tagText(xml, 'Key', start, end);
-    const size = tagText(xml, 'Size', start, end);
+    const key = bufTagText(buf, 'Key', start, end);
+    const size = bufTagText(buf, 'Size', start, end);
     if (key === undefined || size === undefined) throw new MalformedResponseError('a listing entry without Key or Size');
     const n = Number(size);
     if (!Number.isSafeInteger(n) || n < 0) throw new MalformedResponseError(`a listing entry with an invalid size ${JSON.stringify(size)}`);
-    objects.push({ key: decode(key), size: n, etag: (tagText(xml, 'ETag', start, end) ?? '').replace(/"/g, ''), lastModified: tagText(xml, 'LastModified', start, end) });
+    objects.push({ key: decode(key), size: n, etag: (bufTagText(buf, 'ETag', start, end) ?? '').replace(/"/g, ''), lastModified: bufTagText(buf, 'LastModified', start, end) });
     pos = end + '</Contents>'.length;
   }
+  const rest = outside.join('');
   const prefixes: string[] = [];
   let p = 0;
   for (;;) {
-    const start = outside.indexOf('<CommonPrefixes>', p);
+    const start = rest.indexOf('<CommonPrefixes>', p);
     if (start < 0) break;
-    const end = outside.indexOf('</CommonPrefixes>', start);
+    const end = rest.indexOf('</CommonPrefixes>', start);
     if (end < 0) break;
-    const pre = tagText(outside, 'Prefix', start, end);
+    const pre = tagText(rest, 'Prefix', start, end);
     if (pre !== undefined) prefixes.push(decode(pre));
     p = end + 1;
   }
-  const truncated = /^true$/i.test((tagText(outside, 'IsTruncated') ?? 'false').trim());
-  const nextToken = tagText(outside, 'NextContinuationToken');
-  const keyCount = tagText(outside, 'KeyCount');
+  const truncated = /^true$/i.test((tagText(rest, 'IsTruncated') ?? 'false').trim());
+  const nextToken = tagText(rest, 'NextContinuationToken');
+  const keyCount = tagText(rest, 'KeyCount');
   return { objects, prefixes, truncated, nextToken: nextToken || undefined, urlEncoded, keyCount: keyCount === undefined ? undefined : Number(keyCount) };
 }
 
