@@ -67,6 +67,29 @@ describe('S3 source against Ceph RGW', function () {
     return `content of ${key} #${n}\n`;
   }
 
+  it('the parallel listing (folders listed apart) gives exactly the flat listing, in byte order, for any layout', async () => {
+    const bucket = await createBucket(admin, 'layout');
+    const keys = [
+      // objects beside folders, sorting before and after them ('.' < '/' < '0'), nested folders, non-ASCII
+      'p/a.txt', 'p/a/1.txt', 'p/a/b/2.txt', 'p/a0.txt', 'p/b/x/1.txt', 'p/b/y/2.txt', 'p/b/y/3.txt', 'p/z.txt', 'p/\u00e9/1.txt', 'p/\u00e9t\u00e9.txt', 'p//double.txt', 'p/c/',
+      // more folders than are listed apart (FANOUT_MAX = 64): listed flat as one part
+      ...Array.from({ length: 70 }, (_, i) => `q/f${String(i).padStart(3, '0')}/k.txt`),
+      'q/root.txt',
+    ];
+    await putMany(admin, bucket, keys.map((k) => ({ key: k, body: k })));
+    const byteOrder = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const [prefix, pageSize] of [['p/', '2'], ['p/', '1000'], ['q/', '5']] as const) {
+      const source = (await createSource({ type: 's3-to-project', path: `s3://${bucket}/${prefix}`, endpoint: '${env:S3_ENDPOINT}', accessKey: e.accessKey, secretKey: '${secret:S3_SECRET_KEY}' }, { baseDir: '/', datasetDir: '/nonexistent', resolver: envResolver(resolverEnv({ DSP_S3_PAGE_SIZE: pageSize })), logger: console as never, step: 'Fetch' })) as S3Source;
+      try {
+        const listed: string[] = [];
+        for await (const o of source.list()) listed.push(o.key);
+        assert.deepEqual(listed, byteOrder(keys.filter((k) => k.startsWith(prefix))), `${prefix} in pages of ${pageSize}`);
+      } finally {
+        await source.close?.();
+      }
+    }
+  });
+
   describe('a bucket of 1,203 objects', () => {
     let bucket: string;
     const keys: string[] = [];
@@ -88,7 +111,8 @@ describe('S3 source against Ceph RGW', function () {
           assert.equal(o.version, md5(body(o.key)));
         }
         assert.deepEqual(listed, [...keys].sort());
-        assert.equal(source.counts.list, Math.ceil(1203 / 7));
+        // Listed in parallel: one level with a delimiter shows cats/, dogs/ and birds/ (one page), each then listed on its own.
+        assert.equal(source.counts.list, 1 + 3 * Math.ceil(401 / 7));
         assert.equal(source.counts.get + source.counts.head, 0);
       } finally {
         await source.close?.();
@@ -104,7 +128,7 @@ describe('S3 source against Ceph RGW', function () {
       assert.equal(first.status, 'success', JSON.stringify(first.steps[0].errors));
       assert.equal(first.counts.new, 1203);
       assert.equal(proxy.counts.get, 1203);
-      assert.equal(proxy.counts.list, Math.ceil(1203 / 100));
+      assert.equal(proxy.counts.list, 1 + 3 * Math.ceil(401 / 100));
       const paths = await localPaths(file, env);
       assert.equal(paths.size, 1203);
       for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(body(k)), k);
@@ -118,7 +142,7 @@ describe('S3 source against Ceph RGW', function () {
       assert.equal(second.counts.new + second.counts.changed, 0);
       assert.equal(proxy.counts.get, 0, 'an unchanged object costs no GET');
       assert.equal(proxy.counts.head, 0, 'an unchanged object costs no HEAD');
-      assert.equal(proxy.counts.list, Math.ceil(1203 / 100));
+      assert.equal(proxy.counts.list, 1 + 3 * Math.ceil(401 / 100));
     });
   });
 
@@ -471,8 +495,9 @@ describe('S3 source against Ceph RGW', function () {
     await runPipeline(loadPipelineFile(file), opts);
     await runPipeline(loadPipelineFile(file), opts);
     assert.deepEqual(made.map((s) => ({ ...s.counts })), [
-      { list: 1, get: 2, head: 0, redirects: 0 },
-      { list: 1, get: 0, head: 0, redirects: 0 },
+      // k/ with a delimiter (a/, b/), then a/ and b/ each: three listing requests, two of them at once.
+      { list: 3, get: 2, head: 0, redirects: 0 },
+      { list: 3, get: 0, head: 0, redirects: 0 },
     ]);
   });
 });

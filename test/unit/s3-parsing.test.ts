@@ -36,7 +36,6 @@ describe('S3 listing and error XML', () => {
         ['data/%20literal%20', 0, 'e'],
       ],
     );
-    assert.equal(page.objects[0].lastModified, '2024-01-02T03:04:05.000Z');
   });
 
   it('leaves keys alone when the server ignored encoding-type=url', () => {

@@ -13,12 +13,27 @@ export function ownerParts(owner: string): { source: string; key: string } {
   return { source: owner.slice(0, cut), key: owner.slice(cut + 1) };
 }
 
+/**
+ * Who holds a path or a content, as kept in memory: an owner id, or the state entry itself (what
+ * the state says is held is most of a large dataset, and a joined id per entry would double it).
+ */
+type Held = string | { source: string; key: string };
+
+/** Whether `held` is `owner` (an ownerId), without building a string. */
+function isOwner(held: Held, owner: string): boolean {
+  if (typeof held === 'string') return held === owner;
+  const n = held.source.length;
+  return owner.length === n + 1 + held.key.length && owner.charCodeAt(n) === 0 && owner.startsWith(held.source) && owner.endsWith(held.key);
+}
+
+const asOwnerId = (held: Held): string => (typeof held === 'string' ? held : ownerId(held.source, held.key));
+
 /** A sample that stores a file: it owns its path and its content. */
 const holdsFile = (e: StateEntry): boolean => e.status === 'synced' && !!e.path;
 
 /** Paths already taken in the dataset (folded form -> owner), shared by all steps of a run. */
 export class PathClaims {
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, Held>();
   /** The folder of each label, the same in every category. */
   readonly labels = new LabelFolders();
 
@@ -27,7 +42,7 @@ export class PathClaims {
     if (state)
       for (const e of state.all()) {
         if (!holdsFile(e)) continue;
-        c.owners.set(foldPath(e.path!), ownerId(e.source, e.key));
+        c.owners.set(foldPath(e.path!), e);
         const folder = e.label === null ? undefined : labelFolderOf(e.path!);
         if (folder !== undefined && e.label !== null) c.labels.keep(e.label, folder);
       }
@@ -35,7 +50,8 @@ export class PathClaims {
   }
 
   ownerOf(p: string): string | undefined {
-    return this.owners.get(foldPath(p));
+    const held = this.owners.get(foldPath(p));
+    return held === undefined ? undefined : asOwnerId(held);
   }
 
   claim(p: string, owner: string): void {
@@ -46,15 +62,19 @@ export class PathClaims {
   claimIfFree(p: string, owner: string): string | undefined {
     const k = foldPath(p);
     const held = this.owners.get(k);
-    if (held !== undefined && held !== owner) return held;
+    if (held !== undefined) return isOwner(held, owner) ? undefined : asOwnerId(held);
     this.owners.set(k, owner);
     return undefined;
   }
 
   release(p: string, owner: string): void {
-    if (this.owners.get(foldPath(p)) === owner) this.owners.delete(foldPath(p));
+    const k = foldPath(p);
+    const held = this.owners.get(k);
+    if (held !== undefined && isOwner(held, owner)) this.owners.delete(k);
   }
 }
+
+const holderOf = (h: ContentHolder | StateEntry): Held => ('owner' in h ? h.owner : h);
 
 /** Who holds a content hash, and where its file is. */
 export interface ContentHolder {
@@ -68,11 +88,12 @@ export interface ContentHolder {
  * bytes it fetched, for stores that declare none. The first holder of a content keeps it.
  */
 export class ContentIndex {
-  private readonly holders = new Map<string, ContentHolder>();
+  /** Content hash -> who holds it: a claim made in this run, or the state entry itself. */
+  private readonly holders = new Map<string, ContentHolder | StateEntry>();
 
   static fromState(state: { all(): Iterable<StateEntry> } | undefined): ContentIndex {
     const index = new ContentIndex();
-    if (state) for (const e of state.all()) if (e.hash && holdsFile(e)) index.holders.set(e.hash, { owner: ownerId(e.source, e.key), path: e.path! });
+    if (state) for (const e of state.all()) if (e.hash && holdsFile(e)) index.holders.set(e.hash, e);
     return index;
   }
 
@@ -80,7 +101,8 @@ export class ContentIndex {
   duplicateOf(hash: string | undefined, owner: string): ContentHolder | undefined {
     if (!hash) return undefined;
     const held = this.holders.get(hash);
-    return held && held.owner !== owner ? held : undefined;
+    if (!held || isOwner(holderOf(held), owner)) return undefined;
+    return 'owner' in held ? held : { owner: asOwnerId(held), path: held.path! };
   }
 
   /**
@@ -101,6 +123,7 @@ export class ContentIndex {
 
   /** `owner` no longer holds `hash` (its content changed, or its file is gone). */
   release(hash: string | undefined, owner: string): void {
-    if (hash && this.holders.get(hash)?.owner === owner) this.holders.delete(hash);
+    const held = hash ? this.holders.get(hash) : undefined;
+    if (held && isOwner(holderOf(held), owner)) this.holders.delete(hash!);
   }
 }

@@ -286,7 +286,9 @@ function decideKnown(c: Classified, opts: PlanOptions, claims: PathClaims): void
  */
 function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaims): void {
   const { state, block, sourceId } = opts;
-  const contents = block.allowDuplicates ? undefined : ContentIndex.fromState(state);
+  // Built on the first download that declares its content: a no-op sync never builds it.
+  let index: ContentIndex | undefined;
+  const contentIndex = () => (index ??= ContentIndex.fromState(state));
   for (const c of placed) {
     const { item, prev, obj } = c;
     if (item.action === 'reject') continue;
@@ -296,7 +298,8 @@ function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaim
       item.action = 'download';
       if (prev) item.reason = 'the object changed since the last sync';
     }
-    if (item.action !== 'download' || !contents || !obj.md5) continue;
+    if (item.action !== 'download' || block.allowDuplicates || !obj.md5) continue;
+    const contents = contentIndex();
     const me = ownerId(sourceId, obj.key);
     const dup = contents.duplicateOf(obj.md5, me);
     if (dup) {

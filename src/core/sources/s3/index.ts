@@ -11,12 +11,23 @@ import { checkEndpoint, collectSampleFiles, errorKind, isTlsFailure } from '../c
 import { S3Client, type RequestCounts } from './client';
 import { chooseCredentials, type CredentialChoice } from './credentials';
 import { S3Error } from './errors';
+import type { ListedObject, ListPage } from './xml';
 import { parseBucketPath, type BucketPath } from '../location';
 
 /** Transfers in flight to begin with, and how far they may grow while throughput grows (AIMD,
  * src/core/run/transfer/queue.ts); chosen from measurements (BENCHMARKS.md, "S3 sync"). */
 export const S3_DEFAULT_CONCURRENCY = 32;
 export const S3_MAX_CONCURRENCY = 512;
+/** Listing in parallel (S3Source.parts): at most this many folders at one level are listed apart, */
+const FANOUT_MAX = 64;
+/** a level with fewer folders than this is looked into one level deeper (training/ and testing/ hold the labels), */
+const FANOUT_DESCEND = 8;
+const FANOUT_DEPTH = 1;
+/** and this many parts are listed at once. */
+const FANOUT_STREAMS = 16;
+
+type ListPart = { objects: ListedObject[] } | { prefix: string };
+
 /** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
 const VERIFY_ATTEMPTS = 2;
 
@@ -53,28 +64,90 @@ export class S3Source implements Source {
     return `s3://${this.location.bucket}/${this.location.prefix}`;
   }
 
-  async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
-    const { prefix } = this.location;
+  /** Every page of one listing (flat, or one level with a delimiter), the next requested while this one is handed out. */
+  private async *pages(prefix: string, delimiter: string | undefined, signal?: AbortSignal): AsyncIterable<ListPage> {
     let token: string | undefined;
     let lastKey: string | undefined;
-    let pending: Promise<Awaited<ReturnType<S3Client['listPage']>>> | undefined = this.client.listPage(prefix, { maxKeys: this.pageSize }, signal);
+    const opts = { maxKeys: this.pageSize, delimiter };
+    let pending: Promise<ListPage> | undefined = this.client.listPage(prefix, opts, signal);
     while (pending) {
       const page = await pending;
       pending = undefined;
-      const last = page.objects.length ? page.objects[page.objects.length - 1].key : lastKey;
+      // Where the page ends (for stores that give no token): its last key or folder, whichever sorts last.
+      const lastObject = page.objects.length ? page.objects[page.objects.length - 1].key : undefined;
+      const lastFolder = page.prefixes.length ? page.prefixes[page.prefixes.length - 1] : undefined;
+      const last = lastObject === undefined ? (lastFolder ?? lastKey) : lastFolder === undefined || lastObject > lastFolder ? lastObject : lastFolder;
       if (page.truncated) {
-        // Ask for the next page while this one is handed out.
         if (page.nextToken) {
           if (page.nextToken === token) throw new Error(`listing ${this.url()}: the server repeated a continuation token; stopping to avoid an endless listing.`);
           token = page.nextToken;
-          pending = this.client.listPage(prefix, { token, maxKeys: this.pageSize }, signal);
+          pending = this.client.listPage(prefix, { ...opts, token }, signal);
         } else if (last !== undefined && last !== lastKey) {
-          pending = this.client.listPage(prefix, { startAfter: last, maxKeys: this.pageSize }, signal);
+          pending = this.client.listPage(prefix, { ...opts, startAfter: last }, signal);
         } else throw new Error(`listing ${this.url()}: the server said there is more but gave no way to continue.`);
         pending.catch(() => undefined); // awaited above; this only keeps an abandoned listing quiet
       }
       lastKey = last;
-      for (const o of page.objects) {
+      yield page;
+    }
+  }
+
+  /**
+   * The listing, cut into parts that can be listed at once: one level with a delimiter shows the
+   * folders, and each folder (or each subfolder, when there are few) is then listed flat, in
+   * parallel. A listing is a chain of pages (each needs the previous one's token), so a bucket
+   * 20 ms away lists 100,000 keys in 100 round trips flat, and in about 12 this way. Parts keep the
+   * byte order of a flat listing. Many folders (over FANOUT_MAX) are listed flat as one part.
+   */
+  private async parts(prefix: string, depth: number, signal?: AbortSignal): Promise<ListPart[]> {
+    const objects: ListedObject[] = [];
+    const folders: string[] = [];
+    for await (const page of this.pages(prefix, '/', signal)) {
+      objects.push(...page.objects);
+      folders.push(...page.prefixes);
+      if (folders.length > FANOUT_MAX) return [{ prefix }];
+    }
+    if (!folders.length) return objects.length ? [{ objects }] : [];
+    const deeper = depth < FANOUT_DEPTH && folders.length < FANOUT_DESCEND;
+    const under = await Promise.all(folders.map((f) => (deeper ? this.parts(f, depth + 1, signal) : Promise.resolve([{ prefix: f }] as ListPart[]))));
+    // Merge the level's own objects and its folders in byte order (S3's order).
+    const out: ListPart[] = [];
+    let i = 0;
+    for (let f = 0; f < folders.length; f++) {
+      const cut = Buffer.from(folders[f]);
+      const before: ListedObject[] = [];
+      while (i < objects.length && Buffer.compare(Buffer.from(objects[i].key), cut) < 0) before.push(objects[i++]);
+      if (before.length) out.push({ objects: before });
+      out.push(...under[f]);
+    }
+    if (i < objects.length) out.push({ objects: objects.slice(i) });
+    return out;
+  }
+
+  async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
+    const { prefix } = this.location;
+    const parts = await this.parts(prefix, 0, signal);
+    // Flat parts are listed FANOUT_STREAMS at a time, handed out in order as each is done.
+    const flat = parts.map(() => undefined as Promise<ListedObject[]> | undefined);
+    let started = 0;
+    const startMore = (upTo: number) => {
+      for (; started < parts.length && started < upTo; started++) {
+        const part = parts[started];
+        if (!('prefix' in part)) continue;
+        flat[started] = (async () => {
+          const got: ListedObject[] = [];
+          for await (const page of this.pages(part.prefix, undefined, signal)) for (const o of page.objects) got.push(o);
+          return got;
+        })();
+        flat[started]!.catch(() => undefined); // awaited below; an abandoned listing stays quiet
+      }
+    };
+    for (let p = 0; p < parts.length; p++) {
+      startMore(p + FANOUT_STREAMS);
+      const part = parts[p];
+      const objects = 'objects' in part ? part.objects : await flat[p]!;
+      flat[p] = undefined;
+      for (const o of objects) {
         if (!o.key.startsWith(prefix)) continue;
         // No lastModified (nothing reads it) and the MD5 the same string as the version when it is one:
         // at a million keys each field kept per object is tens of megabytes.
