@@ -53,6 +53,8 @@ const builds = [
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   })),
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // S3 fetches on worker threads (src/core/sources/s3/fetchPool.ts), next to cli.js and core.js.
+  { ...common, entryPoints: ['src/core/sources/s3/fetchWorker.ts'], outfile: 'dist/s3-fetch-worker.js' },
   { ...common, entryPoints: ['src/demo/generate.ts'], outfile: 'dist/demo.js' },
 ];
 // The extension loads the engine on first use from its own file, so activation parses only the glue.

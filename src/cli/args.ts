@@ -6,6 +6,7 @@ export interface Args {
   file?: string;
   json: boolean;
   dryRun: boolean;
+  verifyLocal: boolean;
   quiet: boolean;
   verbose: boolean;
   steps: string[];
@@ -30,6 +31,7 @@ export class UsageError extends Error {}
 const OPTIONS = {
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'verify-local': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
   step: { type: 'string', multiple: true },
@@ -73,6 +75,9 @@ function applyOption(a: Args, name: OptionName, value: () => string): void {
       break;
     case 'dry-run':
       a.dryRun = true;
+      break;
+    case 'verify-local':
+      a.verifyLocal = true;
       break;
     case 'quiet':
       a.quiet = true;
@@ -141,7 +146,7 @@ function option(a: Args, t: OptionToken): void {
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, dryRun: false, quiet: false, verbose: false, steps: [], files: [], schedule: true, pretrained: true, unlabel: false };
+  const a: Args = { json: false, dryRun: false, verifyLocal: false, quiet: false, verbose: false, steps: [], files: [], schedule: true, pretrained: true, unlabel: false };
   // Not strict: node's own messages for unknown options and missing values are replaced by ours
   // below, token by token in command-line order, so the first problem is the one reported.
   const { tokens } = nodeParseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });

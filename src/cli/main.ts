@@ -55,6 +55,8 @@ Options:
   --concurrency N     pin the transfers in flight (default: adaptive; S3 starts at 32 and grows up
                       to 512 while throughput grows, halving on throttling; GCS and Azure 16, folder 16)
   --dry-run           plan only (run)
+  --verify-local      stat every file the sync state vouches for and compare its size (run,
+                      preview); by default only folders whose time moved since the last sync are read
   --label L           the label to give (label)
   --unlabel           make the samples unlabeled (label)
   --category C        training, validation or testing (label)

@@ -64,6 +64,18 @@ export interface VerifyResult {
   sampleFiles: VerifyFile[];
 }
 
+/** An object fetched into a temporary file of the dataset (run/transfer/fetch.ts). */
+export interface FetchedFile {
+  tmp: string;
+  /** MD5 of the bytes, hex. */
+  hash: string;
+  size: number;
+  /** The first bytes (for the checklist), the last 16, and the body when it was held in memory anyway. */
+  head: Buffer;
+  tail: Buffer;
+  body?: Buffer;
+}
+
 /** A storage backend behind one interface; created per step, used for one run or one preview. */
 export interface Source {
   readonly kind: string;
@@ -77,6 +89,14 @@ export interface Source {
    * store's code and the failure's kind.
    */
   explain(err: unknown): SourceExplanation;
+  /**
+   * `count` transfers are about to start, their temporary files in `tmpBase`: a source may set up
+   * a faster way to fetch them (S3: worker threads), used through fetchToFile. Returns what it set
+   * up, for the log.
+   */
+  prepareTransfers?(count: number, tmpBase: string): Promise<string | undefined>;
+  /** Fetches into a temporary file by the faster way, or undefined: then the executor uses open(). */
+  fetchToFile?(obj: SourceObject, signal: AbortSignal): Promise<FetchedFile> | undefined;
   /** Transfers in flight to begin with. */
   readonly defaultConcurrency: number;
   /** How far the transfers in flight may grow while throughput grows (unset: they stay at defaultConcurrency). */

@@ -71,6 +71,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
           trigger: req.trigger,
           steps: req.steps,
           signal: controller.signal,
+          verifyLocal: vscode.workspace.getConfiguration('dataPipelines').get<boolean>('sync.verifyLocalFiles', false),
           logger: svc.logger(),
           resolver: svc.resolver(),
           notify: { smtp: await svc.smtp() },

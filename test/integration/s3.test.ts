@@ -249,81 +249,93 @@ describe('S3 source against Ceph RGW', function () {
   });
 
   describe('through a fault-injecting proxy', () => {
-    it('resets, 503 SlowDown, 429, 500 and truncated bodies: the sync finishes and every hash matches', async () => {
-      const bucket = await createBucket(admin, 'faults');
-      const keys = Array.from({ length: 240 }, (_, i) => `f/${['x', 'y'][i % 2]}/obj-${i}.csv`);
-      // Sizes from tiny to 300 KiB, so truncation hits bodies that arrive in one and in many chunks.
-      const bodies = new Map(keys.map((k, i) => [k, Buffer.from(body(k).repeat(1 + ((i * 37) % 9000)))]));
-      await putMany(admin, bucket, keys.map((k) => ({ key: k, body: bodies.get(k)! })));
-      const kinds = ['reset', 'slowdown', 'truncate', 'internal-error', 'too-many', 'truncate', 'reset'] as const;
-      const proxy = await proxied({
-        // Most keys fail once, some twice, each with a different fault; all within the engine's retries.
-        get: (key: string, attempt: number) => {
-          const i = keys.indexOf(key);
-          if (i % 8 === 7) return undefined;
-          if (attempt === 1) return kinds[i % kinds.length];
-          if (attempt === 2 && i % 3 === 0) return kinds[(i + 3) % kinds.length];
-          return undefined;
-        },
-        list: (n: number) => (n === 1 ? 'slowdown' : n === 2 ? 'reset' : n === 4 ? 'truncate' : undefined),
-      });
-      const dir = workdir('faults');
-      const env = resolverEnv({ S3_ENDPOINT: proxy.url, DSP_S3_PAGE_SIZE: '50' });
-      const file = writePipeline(dir, { path: `s3://${bucket}/f/` });
-      const r = await sync(file, env, { concurrency: 16 });
-      assert.equal(r.status, 'success', JSON.stringify(r.steps[0].errors.slice(0, 3)));
-      assert.equal(r.counts.new, keys.length, JSON.stringify(r.counts));
-      for (const kind of ['reset', 'slowdown', 'truncate', 'internal-error', 'too-many'] as const) assert.ok(proxy.counts.faults[kind] > 5, `${kind} injected: ${proxy.counts.faults[kind]}`);
-      assert.ok(proxy.counts.get > keys.length * 1.5);
-      proxy.plan.get = undefined;
-      const paths = await localPaths(file, env);
-      assert.equal(paths.size, keys.length);
-      for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(bodies.get(k)!), k);
-      assert.deepEqual(fs.readdirSync(path.join(dir, 'dataset', '.dsp', 'tmp')), [], 'no temporary files left');
-    });
+    // The same faults with the fetches in the main thread and on a worker thread (fetchPool.ts): the
+    // errors that cross from the worker must be retried, slowed down and reported the same way.
+    for (const [workers, where] of [['0', 'in the main thread'], ['1', 'on a worker thread']] as const) {
+      describe(`fetches ${where}`, () => {
+        const before = process.env.DSP_FETCH_WORKERS;
+        beforeEach(() => void (process.env.DSP_FETCH_WORKERS = workers));
+        afterEach(() => void (before === undefined ? delete process.env.DSP_FETCH_WORKERS : (process.env.DSP_FETCH_WORKERS = before)));
 
-    it('10% resets, 5% SlowDown, 1% truncated bodies and stalled connections: every hash right, the retries in the log', async function () {
-      this.timeout(180_000);
-      const bucket = await createBucket(admin, 'rates');
-      const keys = Array.from({ length: 400 }, (_, i) => `r/${['x', 'y', 'z'][i % 3]}/obj-${i}.csv`);
-      const bodies = new Map(keys.map((k, i) => [k, Buffer.from(body(k).repeat(1 + ((i * 53) % 3000)))]));
-      await putMany(admin, bucket, keys.map((k) => ({ key: k, body: bodies.get(k)! })));
-      // A seeded generator: the same faults every run.
-      let seed = 0x2f6b1d;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-      const stall = new Set([keys[5], keys[77], keys[301]]);
-      const proxy = await proxied({
-        get: (key: string, attempt: number) => {
-          if (attempt === 1 && stall.has(key)) return 'stall';
-          const r = rand();
-          return r < 0.1 ? 'reset' : r < 0.15 ? 'slowdown' : r < 0.16 ? 'truncate' : undefined;
-        },
+        it('resets, 503 SlowDown, 429, 500 and truncated bodies: the sync finishes and every hash matches', async () => {
+          const bucket = await createBucket(admin, 'faults');
+          const keys = Array.from({ length: 240 }, (_, i) => `f/${['x', 'y'][i % 2]}/obj-${i}.csv`);
+          // Sizes from tiny to 300 KiB, so truncation hits bodies that arrive in one and in many chunks.
+          const bodies = new Map(keys.map((k, i) => [k, Buffer.from(body(k).repeat(1 + ((i * 37) % 9000)))]));
+          await putMany(admin, bucket, keys.map((k) => ({ key: k, body: bodies.get(k)! })));
+          const kinds = ['reset', 'slowdown', 'truncate', 'internal-error', 'too-many', 'truncate', 'reset'] as const;
+          const proxy = await proxied({
+            // Most keys fail once, some twice, each with a different fault; all within the engine's retries.
+            get: (key: string, attempt: number) => {
+              const i = keys.indexOf(key);
+              if (i % 8 === 7) return undefined;
+              if (attempt === 1) return kinds[i % kinds.length];
+              if (attempt === 2 && i % 3 === 0) return kinds[(i + 3) % kinds.length];
+              return undefined;
+            },
+            list: (n: number) => (n === 1 ? 'slowdown' : n === 2 ? 'reset' : n === 4 ? 'truncate' : undefined),
+          });
+          const dir = workdir('faults');
+          const env = resolverEnv({ S3_ENDPOINT: proxy.url, DSP_S3_PAGE_SIZE: '50' });
+          const file = writePipeline(dir, { path: `s3://${bucket}/f/` });
+          const r = await sync(file, env, { concurrency: 16 });
+          assert.equal(r.status, 'success', JSON.stringify(r.steps[0].errors.slice(0, 3)));
+          assert.equal(r.counts.new, keys.length, JSON.stringify(r.counts));
+          for (const kind of ['reset', 'slowdown', 'truncate', 'internal-error', 'too-many'] as const) assert.ok(proxy.counts.faults[kind] > 5, `${kind} injected: ${proxy.counts.faults[kind]}`);
+          assert.ok(proxy.counts.get > keys.length * 1.5);
+          proxy.plan.get = undefined;
+          const paths = await localPaths(file, env);
+          assert.equal(paths.size, keys.length);
+          for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(bodies.get(k)!), k);
+          assert.deepEqual(fs.readdirSync(path.join(dir, 'dataset', '.dsp', 'tmp')), [], 'no temporary files left');
+        });
+
+        it('10% resets, 5% SlowDown, 1% truncated bodies and stalled connections: every hash right, the retries in the log', async function () {
+          this.timeout(180_000);
+          const bucket = await createBucket(admin, 'rates');
+          const keys = Array.from({ length: 400 }, (_, i) => `r/${['x', 'y', 'z'][i % 3]}/obj-${i}.csv`);
+          const bodies = new Map(keys.map((k, i) => [k, Buffer.from(body(k).repeat(1 + ((i * 53) % 3000)))]));
+          await putMany(admin, bucket, keys.map((k) => ({ key: k, body: bodies.get(k)! })));
+          // A seeded generator: the same faults every run.
+          let seed = 0x2f6b1d;
+          const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+          const stall = new Set([keys[5], keys[77], keys[301]]);
+          const proxy = await proxied({
+            get: (key: string, attempt: number) => {
+              if (attempt === 1 && stall.has(key)) return 'stall';
+              const r = rand();
+              return r < 0.1 ? 'reset' : r < 0.15 ? 'slowdown' : r < 0.16 ? 'truncate' : undefined;
+            },
+          });
+          const dir = workdir('rates');
+          const env = resolverEnv({ S3_ENDPOINT: proxy.url, DSP_S3_PAGE_SIZE: '100' });
+          const file = writePipeline(dir, { path: `s3://${bucket}/r/` });
+          const debug: string[] = [];
+          const logger = { info: (m: string) => debug.push(m), warn: (m: string) => debug.push(m), error: (m: string) => debug.push(m), debug: (m: string) => debug.push(m) };
+          const before = process.env.DSP_S3_IDLE_TIMEOUT_MS;
+          process.env.DSP_S3_IDLE_TIMEOUT_MS = '1500';
+          let r: RunRecord;
+          try {
+            r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: envResolver(env), logger, concurrency: 16 });
+          } finally {
+            if (before === undefined) delete process.env.DSP_S3_IDLE_TIMEOUT_MS;
+            else process.env.DSP_S3_IDLE_TIMEOUT_MS = before;
+          }
+          assert.equal(r.status, 'success', JSON.stringify(r.steps[0].errors.slice(0, 3)));
+          assert.equal(r.counts.new, keys.length);
+          const f = proxy.counts.faults;
+          console.log(`      faults: ${f.reset} resets, ${f.slowdown} SlowDown, ${f.truncate} truncated, ${f.stall} stalled over ${proxy.counts.get} GETs; ${debug.filter((m) => /^retry /.test(m)).length} retries logged`);
+          assert.ok(f.reset > 0 && f.slowdown > 0 && f.truncate > 0 && f.stall === 3, JSON.stringify(f));
+          assert.ok(debug.some((m) => /^retry \d+ for .*stalled/.test(m)), 'a stalled connection is retried, and says so');
+          assert.equal(debug.some((m) => /fetching on 1 worker thread/.test(m)), workers === '1', `fetched ${where}`);
+          assert.ok(debug.filter((m) => /^retry /.test(m)).length >= f.reset + f.slowdown + f.truncate + f.stall, 'every fault shows as a retry in the log');
+          proxy.plan.get = undefined;
+          const paths = await localPaths(file, env);
+          for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(bodies.get(k)!), k);
+        });
+
       });
-      const dir = workdir('rates');
-      const env = resolverEnv({ S3_ENDPOINT: proxy.url, DSP_S3_PAGE_SIZE: '100' });
-      const file = writePipeline(dir, { path: `s3://${bucket}/r/` });
-      const debug: string[] = [];
-      const logger = { info: () => undefined, warn: (m: string) => debug.push(m), error: (m: string) => debug.push(m), debug: (m: string) => debug.push(m) };
-      const before = process.env.DSP_S3_IDLE_TIMEOUT_MS;
-      process.env.DSP_S3_IDLE_TIMEOUT_MS = '1500';
-      let r: RunRecord;
-      try {
-        r = await runPipeline(loadPipelineFile(file), { trigger: 'cli', resolver: envResolver(env), logger, concurrency: 16 });
-      } finally {
-        if (before === undefined) delete process.env.DSP_S3_IDLE_TIMEOUT_MS;
-        else process.env.DSP_S3_IDLE_TIMEOUT_MS = before;
-      }
-      assert.equal(r.status, 'success', JSON.stringify(r.steps[0].errors.slice(0, 3)));
-      assert.equal(r.counts.new, keys.length);
-      const f = proxy.counts.faults;
-      console.log(`      faults: ${f.reset} resets, ${f.slowdown} SlowDown, ${f.truncate} truncated, ${f.stall} stalled over ${proxy.counts.get} GETs; ${debug.filter((m) => /^retry /.test(m)).length} retries logged`);
-      assert.ok(f.reset > 0 && f.slowdown > 0 && f.truncate > 0 && f.stall === 3, JSON.stringify(f));
-      assert.ok(debug.some((m) => /^retry \d+ for .*stalled/.test(m)), 'a stalled connection is retried, and says so');
-      assert.ok(debug.filter((m) => /^retry /.test(m)).length >= f.reset + f.slowdown + f.truncate + f.stall, 'every fault shows as a retry in the log');
-      proxy.plan.get = undefined;
-      const paths = await localPaths(file, env);
-      for (const k of keys) assert.equal(md5(fs.readFileSync(path.join(dir, 'dataset', paths.get(k)!))), md5(bodies.get(k)!), k);
-    });
+    }
 
     it('a dead endpoint fails the step with a clear message, and nothing is written', async () => {
       const dir = workdir('dead');

@@ -39,6 +39,30 @@ describe('transfer: the planner makes every decision', () => {
     assert.deepEqual(snapshot(path.join(dir, 'dataset')), before);
   });
 
+  it('a no-op stats folders, not files: a file rewritten in place is seen only with --verify-local; a deleted one always', async () => {
+    const dir = tempDir();
+    writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1), 'cars/c.png': png(3), 'dogs/b.png': png(2) });
+    const file = folderPipeline(dir);
+    await runPipeline(loadPipelineFile(file), { trigger: 'cli' });
+    assert.ok(fs.existsSync(path.join(dir, 'dataset', '.dsp', 'folders.json')), 'the folders are recorded after the sync');
+    const stored = Object.keys(snapshot(path.join(dir, 'dataset'))).filter((p) => p.endsWith('.png'));
+    const [rewritten, deleted] = [stored.find((p) => p.endsWith('a.png'))!, stored.find((p) => p.endsWith('b.png'))!];
+    // Rewritten in place: the folder's entries (and so its time) do not change.
+    fs.writeFileSync(path.join(dir, 'dataset', rewritten), 'not a png any more');
+    const quick = (await previewPipeline(loadPipelineFile(file)))[0];
+    assert.equal(quick.items.find((i) => i.key.endsWith('a.png'))!.status, 'unchanged', 'the state vouches for it, and its folder did not move');
+    const checked = (await previewPipeline(loadPipelineFile(file), { verifyLocal: true }))[0];
+    assert.deepEqual([checked.items.find((i) => i.key.endsWith('a.png'))!.action, checked.counts.changed], ['download', 1], 'a stat per file finds the size changed');
+    // Deleted: its folder's time moves, so that one folder is read again without being asked.
+    fs.rmSync(path.join(dir, 'dataset', deleted));
+    const after = (await previewPipeline(loadPipelineFile(file)))[0];
+    assert.equal(after.items.find((i) => i.key.endsWith('b.png'))!.reason, 'the local file was missing');
+    assert.equal(after.items.find((i) => i.key.endsWith('c.png'))!.status, 'unchanged');
+    const run = await runPipeline(loadPipelineFile(file), { trigger: 'cli', verifyLocal: true });
+    assert.equal(run.counts.changed, 2, 'both fetched again');
+    assert.ok(fs.readFileSync(path.join(dir, 'dataset', rewritten)).equals(png(1)));
+  });
+
   it('a relabel whose stored file is gone is planned as a download, not a move', async () => {
     const dir = tempDir();
     writeFiles(path.join(dir, 'src'), { 'cars/a.png': png(1), 'dogs/b.png': png(2) });

@@ -37,6 +37,6 @@ export function loadForEngine({ args: a, logger, signal }: CommandContext): Engi
   }
   for (const p of loaded.problems) if (!a.json && !a.quiet) err(formatProblem(file, p));
   const bar = new ProgressBar(!a.json && !a.quiet && !!process.stderr.isTTY);
-  const engine = { signal, logger, steps: a.steps, concurrency: a.concurrency, onProgress: (e: ProgressEvent) => bar.update(e) };
+  const engine = { signal, logger, steps: a.steps, concurrency: a.concurrency, verifyLocal: a.verifyLocal, onProgress: (e: ProgressEvent) => bar.update(e) };
   return { file, loaded: loaded as EngineRun['loaded'], bar, engine };
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { acquireLock } from '../dataset/lock';
 import { writeDatasetIndex } from '../dataset/datasetIndex';
 import { PathClaims } from '../dataset/identity';
-import { localFiles } from '../dataset/localFiles';
+import { foldersRecorded, localFiles, recordFolders } from '../dataset/localFiles';
 import { SyncState } from '../dataset/state';
 import { isActionBlock, isImportBlock, stepType, type ImportBlock, type Pipeline, type Step } from '../pipeline/model';
 import { envResolver, type Resolver } from '../pipeline/refs';
@@ -29,6 +29,8 @@ export interface EngineOptions {
   steps?: string[];
   /** Overrides every step's concurrency. */
   concurrency?: number;
+  /** Check every file the state vouches for on disk (a stat each, sizes compared); otherwise one stat per folder. */
+  verifyLocal?: boolean;
   /** For tests and embedding: how sources are made. */
   sourceFactory?: (block: ImportBlock, ctx: SourceContext) => Promise<Source>;
 }
@@ -85,7 +87,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     state = undefined;
   }
   const claims = PathClaims.fromState(state);
-  const local = localFiles(loaded.datasetDir);
+  const local = localFiles(loaded.datasetDir, { verify: o.verifyLocal });
   const out: StepPreview[] = [];
   for (const step of selectedSteps(pipeline.steps, o.steps)) {
     const block = step.builtinTransformationBlock;
@@ -148,7 +150,8 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     for (const x of listed) objects.set(x.key, x);
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
-    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local: localFiles(loaded.datasetDir) });
+    const local = localFiles(loaded.datasetDir, { verify: o.verifyLocal });
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local });
     preview.warnings.push(...given.warnings);
     listed.length = 0;
     logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
@@ -168,6 +171,8 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
       onProgress: o.onProgress,
     });
     for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
+    // After the step's last write: the folders' times, so the next plan stats folders, not files.
+    if (state.changed || local.moved || !foldersRecorded(loaded.datasetDir)) recordFolders(loaded.datasetDir, state);
     return result;
   } finally {
     await source.close?.();

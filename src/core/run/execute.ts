@@ -120,6 +120,8 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   // hold every listing entry and plan item until the end.
   preview.items = [];
   const total = queue.length;
+  const how = await source.prepareTransfers?.(total, tmpBase);
+  if (how) logger.info(`[${preview.step}] ${how}`);
   const { p, emit } = progressEmitter(o, tally, total);
   emit(true);
   const cap = concurrencyCap(o, queue);

@@ -262,19 +262,31 @@ function assignPaths(placed: Classified[], opts: PlanOptions, claims: PathClaims
 function decideKnown(c: Classified, opts: PlanOptions, claims: PathClaims): void {
   const { item, prev, obj } = c;
   if (!prev) return;
-  const gone = (p: string) => opts.local !== undefined && !opts.local.has(p);
+  const gone = (p: string) => opts.local !== undefined && !opts.local.has(p, prev.size);
   if (prev.status === 'synced' && prev.path === item.path) {
-    if (prev.path && gone(prev.path)) [item.status, item.action, item.reason] = ['changed', 'download', 'the local file was missing'];
-    else [item.status, item.action, item.reason] = ['unchanged', 'skip', 'unchanged since the last sync'];
+    if (prev.path && gone(prev.path)) {
+      item.status = 'changed';
+      item.action = 'download';
+      item.reason = 'the local file was missing';
+    } else {
+      item.status = 'unchanged';
+      item.action = 'skip';
+      item.reason = 'unchanged since the last sync';
+    }
   } else if (prev.status === 'duplicate' || prev.status === 'failed') {
     claims.release(item.path!, ownerId(opts.sourceId, obj.key));
-    [item.status, item.action, item.path] = ['unchanged', 'skip', null];
+    item.status = 'unchanged';
+    item.action = 'skip';
+    item.path = null;
     item.reason = prev.reason ?? (prev.status === 'duplicate' ? 'duplicate content' : 'failed the checklist');
   } else if (prev.status === 'synced' && prev.path && !gone(prev.path)) {
     const why = prev.label !== item.label ? 'the label changed' : prev.category !== item.category ? 'the category changed' : 'the dataset layout changed';
-    [item.status, item.action, item.reason] = ['changed', 'move', `moved from ${prev.path}: ${why}`];
+    item.status = 'changed';
+    item.action = 'move';
+    item.reason = `moved from ${prev.path}: ${why}`;
   } else {
-    [item.status, item.action] = ['changed', 'download'];
+    item.status = 'changed';
+    item.action = 'download';
     item.reason = prev.path ? `its file ${prev.path} was missing` : 'label, category or path rule changed';
   }
 }

@@ -122,6 +122,7 @@ class PreviewPanel implements vscode.Disposable {
           return c.previewPipeline(loaded, {
             steps: this.steps,
             signal: controller.signal,
+            verifyLocal: vscode.workspace.getConfiguration('dataPipelines').get<boolean>('sync.verifyLocalFiles', false),
             logger: this.svc.logger('[preview]'),
             resolver: this.svc.resolver(),
             onProgress: (e) => {

@@ -96,6 +96,11 @@ export class S3Client {
     return this.loc.region;
   }
 
+  /** The idle timeout this client was given (unset: DSP_S3_IDLE_TIMEOUT_MS, else 60 s), for a client in another thread. */
+  get idleTimeoutMs(): number | undefined {
+    return this.options.idleTimeoutMs;
+  }
+
   /** Human form of where requests go: the endpoint URL, or "AWS S3 (region)". */
   describeEndpoint(): string {
     return this.base ? this.base.origin + this.base.pathname.replace(/\/$/, '') : `AWS S3 (${this.loc.region})`;

@@ -4,7 +4,9 @@
 // Importing this module loads no SDK.
 import type { S3Block } from '../../pipeline/model';
 import { resolveValue } from '../../pipeline/refs';
-import type { Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../../types';
+import { availableParallelism } from 'node:os';
+import type { FetchedFile, Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../../types';
+import type { FetchPool } from './fetchPool';
 import { errorMessage } from '../../util/errors';
 import type { SourceContext } from '../index';
 import { checkEndpoint, collectSampleFiles, errorKind, isTlsFailure } from '../common';
@@ -28,6 +30,21 @@ const FANOUT_STREAMS = 16;
 
 type ListPart = { objects: ListedObject[] } | { prefix: string };
 
+/** Below this many transfers the workers' start (about 30 ms) costs more than they save. */
+const WORKERS_FROM = 500;
+
+/**
+ * Fetch threads for `count` transfers: DSP_FETCH_WORKERS pins the number (0: none); otherwise one
+ * per core but the main thread's (at most 4) when there are at least WORKERS_FROM transfers. On 2
+ * cores one worker was fastest: 10,000 × 4 KiB in 1.3 s instead of 1.7 s, two workers 1.4 s.
+ */
+export function fetchThreads(count: number, env: NodeJS.ProcessEnv = process.env): number {
+  const pinned = env.DSP_FETCH_WORKERS;
+  if (pinned !== undefined && pinned !== '' && Number.isInteger(Number(pinned))) return Math.max(0, Math.min(16, Number(pinned)));
+  const cores = availableParallelism();
+  return count >= WORKERS_FROM && cores > 1 ? Math.min(4, cores - 1) : 0;
+}
+
 /** verify answers a person waiting: one quick retry (a stale keep-alive socket), no long backoff. */
 const VERIFY_ATTEMPTS = 2;
 
@@ -42,6 +59,7 @@ export class S3Source implements Source {
   readonly id: string;
   readonly defaultConcurrency = S3_DEFAULT_CONCURRENCY;
   readonly maxConcurrency = S3_MAX_CONCURRENCY;
+  private pool: FetchPool | undefined;
 
   constructor(
     readonly client: S3Client,
@@ -160,6 +178,21 @@ export class S3Source implements Source {
     return this.client.getObject(obj.key, obj.version || undefined, signal);
   }
 
+  /** Many transfers: fetched on worker threads (fetchPool.ts), when the machine has a core to spare. */
+  async prepareTransfers(count: number, tmpBase: string): Promise<string | undefined> {
+    const threads = fetchThreads(count);
+    if (!threads) return undefined;
+    const { FetchPool } = await import('./fetchPool');
+    this.pool ??= new FetchPool(threads, { loc: { ...this.client.loc }, idleTimeoutMs: this.client.idleTimeoutMs, tmpBase }, () => this.creds.get());
+    return `fetching on ${this.pool.threads} worker thread(s)`;
+  }
+
+  fetchToFile(obj: SourceObject, signal: AbortSignal): Promise<FetchedFile> | undefined {
+    if (!this.pool?.usable) return undefined;
+    this.client.counts.get++;
+    return this.pool.fetch(obj, signal);
+  }
+
   async verify(signal?: AbortSignal): Promise<VerifyResult> {
     const { bucket, prefix } = this.location;
     const base = () => ({ credentialSource: this.creds.describe(), sampleFiles: [] as VerifyFile[] });
@@ -264,6 +297,8 @@ export class S3Source implements Source {
 
   async close(): Promise<void> {
     this.client.close();
+    await this.pool?.close();
+    this.pool = undefined;
   }
 }
 
