@@ -1,7 +1,10 @@
-// S3 sync benchmark: our CLI against rclone and the AWS CLI on the same servers in the same run.
+// S3 sync benchmark: our CLI against rclone (tuned and at its defaults) and the AWS CLI on the same
+// endpoints in the same run, each case's tools interleaved round by round so a busy moment on the
+// machine hits them alike. Cases: the in-memory endpoint on loopback and with every request 20 ms
+// away (its /__latency switch), 100,000 and 1,000,000 keys (time and peak RSS), and Ceph RGW.
 // Driven by bench/run.sh, which starts Ceph RGW and the in-memory endpoint and passes:
 //   MEM_ENDPOINT, S3_ENDPOINT/S3_ACCESS_KEY/S3_SECRET_KEY (RGW), BENCH_DIR (where files land).
-// Writes bench/results/s3-sync.json and the results table in BENCHMARKS.md (between markers).
+// Writes bench/results/s3-sync.json and the results tables in BENCHMARKS.md (between markers).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -13,7 +16,10 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const AWS = '/usr/bin/aws'; // Debian's; a pyenv shim may shadow `aws` on PATH
 const N = Number(process.env.BENCH_OBJECTS ?? 10_000);
+const FAR = Number(process.env.BENCH_FAR_OBJECTS ?? 5_000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const BIG = Number(process.env.BENCH_BIG_OBJECTS ?? 100_000);
+const MILLION = Number(process.env.BENCH_MILLION_OBJECTS ?? 1_000_000);
 const SIZE = 4096;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const env = process.env;
@@ -57,7 +63,7 @@ function countFiles(dir: string): number {
   let n = 0;
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '.dsp' || e.name === 'info.labels') continue;
+      if (e.name === '.dsp' || e.name === 'info.labels' || e.name === 'labels.txt') continue;
       if (e.isDirectory()) walk(path.join(d, e.name));
       else n++;
     }
@@ -102,10 +108,12 @@ function ours(t: Target, file: string, command = 'run'): Promise<Timed> {
   return timed(process.execPath, [CLI, command, file, '--quiet'], { BENCH_S3_SECRET: t.secretKey });
 }
 
-function rclone(t: Target, dest: string): Promise<Timed> {
+const RCLONE_TUNED = ['--transfers', '64', '--checkers', '64', '--size-only'];
+
+function rclone(t: Target, dest: string, flags: string[] = RCLONE_TUNED): Promise<Timed> {
   const e = { RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: t.rcloneProvider, RCLONE_CONFIG_B_ENDPOINT: t.endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: t.accessKey, RCLONE_CONFIG_B_SECRET_ACCESS_KEY: t.secretKey, RCLONE_CONFIG_B_FORCE_PATH_STYLE: 'true', RCLONE_CONFIG_B_REGION: 'us-east-1' };
   // rclone 1.60 refuses to start with AWS_CA_BUNDLE set ("unsupported transport"); it is plain HTTP here.
-  return timed('rclone', ['copy', `b:${t.bucket}/${t.prefix}`, dest, '--transfers', '64', '--checkers', '64', '--size-only', '-q'], e, { unset: ['AWS_CA_BUNDLE'] });
+  return timed('rclone', ['copy', `b:${t.bucket}/${t.prefix}`, dest, ...flags, '-q'], e, { unset: ['AWS_CA_BUNDLE'] });
 }
 
 function awsSync(t: Target, dest: string): Promise<Timed> {
@@ -144,56 +152,121 @@ async function seedRgw(t: Target, count: number): Promise<void> {
   agent.destroy();
 }
 
-interface ToolResult {
+type ToolName = 'ours' | 'rclone' | 'rcloneDefault' | 'aws';
+
+interface ToolRuns {
   coldMs: number[];
   noopMs: number[];
   coldRssKb?: number;
-  noopRequests?: { list: number; get: number; head: number };
+  noopRssKb?: number;
 }
 
-async function compare(t: Target, rounds: number, awsRounds: number): Promise<Record<string, ToolResult>> {
-  const res: Record<string, ToolResult> = { ours: { coldMs: [], noopMs: [] }, rclone: { coldMs: [], noopMs: [] }, aws: { coldMs: [], noopMs: [] } };
-  const p = pipelineFile(t, 'cold');
-  const rcDest = path.join(WORK, `${t.name}-rclone`);
-  const awsDest = path.join(WORK, `${t.name}-aws`);
-  for (let r = 0; r < rounds; r++) {
-    // Interleaved, so a busy moment on the machine hits every tool alike.
-    fs.rmSync(p.dataset, { recursive: true, force: true });
-    const o = await ours(t, p.file);
-    if (countFiles(p.dataset) !== N) throw new Error(`ours synced ${countFiles(p.dataset)} of ${N} files from ${t.name}`);
-    res.ours.coldMs.push(o.ms);
-    res.ours.coldRssKb = Math.max(res.ours.coldRssKb ?? 0, o.maxRssKb ?? 0);
-    fs.rmSync(rcDest, { recursive: true, force: true });
-    const rc = await rclone(t, rcDest);
-    if (countFiles(rcDest) !== N) throw new Error(`rclone copied ${countFiles(rcDest)} of ${N} files`);
-    res.rclone.coldMs.push(rc.ms);
-    res.rclone.coldRssKb = Math.max(res.rclone.coldRssKb ?? 0, rc.maxRssKb ?? 0);
-    if (r < awsRounds) {
-      fs.rmSync(awsDest, { recursive: true, force: true });
-      const a = await awsSync(t, awsDest);
-      if (countFiles(awsDest) !== N) throw new Error(`aws s3 sync copied ${countFiles(awsDest)} of ${N} files`);
-      res.aws.coldMs.push(a.ms);
-      res.aws.coldRssKb = Math.max(res.aws.coldRssKb ?? 0, a.maxRssKb ?? 0);
-    }
-    log(`${t.name} cold round ${r + 1}: ours ${o.ms.toFixed(0)} ms, rclone ${rc.ms.toFixed(0)} ms${r < awsRounds ? `, aws ${res.aws.coldMs[r].toFixed(0)} ms` : ''}`);
+interface CaseResult {
+  objects: number;
+  objectBytes: number;
+  latencyMs: number;
+  loadAvg: number[];
+  tools: Partial<Record<ToolName, ToolRuns>>;
+  noopRequests?: { list: number; get: number; head: number };
+  previewMs?: number[];
+  previewRssKb?: number;
+}
+
+interface CaseSpec {
+  target: Target;
+  hint: string;
+  objects: number;
+  /** Rounds per tool (cold, then no-op); a tool left out is not run. */
+  rounds: Partial<Record<ToolName, number>>;
+  latencyMs?: number;
+  preview?: number;
+  /** Fewer cold rounds than no-op rounds (a large cold copy takes minutes). */
+  coldRounds?: number;
+}
+
+async function setLatency(ms: number): Promise<void> {
+  await request(`${MEM}/__latency?ms=${ms}`, 'POST');
+}
+
+const keep = (r: ToolRuns, t: Timed, kind: 'cold' | 'noop') => {
+  r[`${kind}Ms`].push(t.ms);
+  const k = kind === 'cold' ? 'coldRssKb' : 'noopRssKb';
+  r[k] = Math.max(r[k] ?? 0, t.maxRssKb ?? 0);
+};
+
+/** One tool's cold copy into `dest` (emptied first), checked by the file count. */
+async function cold(tool: ToolName, spec: CaseSpec, file: string, dest: string): Promise<Timed> {
+  fs.rmSync(dest, { recursive: true, force: true });
+  const t = spec.target;
+  const r = tool === 'ours' ? await ours(t, file) : tool === 'aws' ? await awsSync(t, dest) : await rclone(t, dest, tool === 'rclone' ? RCLONE_TUNED : []);
+  const n = countFiles(dest);
+  if (n !== spec.objects) throw new Error(`${tool} copied ${n} of ${spec.objects} files (${spec.hint})`);
+  return r;
+}
+
+async function noop(tool: ToolName, spec: CaseSpec, file: string, dest: string, res: CaseResult): Promise<Timed> {
+  const t = spec.target;
+  if (tool !== 'ours') return tool === 'aws' ? awsSync(t, dest) : rclone(t, dest, tool === 'rclone' ? RCLONE_TUNED : []);
+  if (t.name === 'mem') await request(`${MEM}/__reset`, 'POST');
+  const r = await ours(t, file);
+  if (t.name === 'mem') {
+    const s = await memStats();
+    if (s.get !== 0 || s.head !== 0) throw new Error(`our no-op re-sync made ${s.get} GET and ${s.head} HEAD requests (${spec.hint})`);
+    res.noopRequests = s;
   }
-  for (let r = 0; r < rounds; r++) {
-    if (t.name === 'mem') await request(`${MEM}/__reset`, 'POST');
-    const o = await ours(t, p.file);
-    if (t.name === 'mem') {
-      const s = await memStats();
-      if (s.get !== 0 || s.head !== 0) throw new Error(`the no-op re-sync made ${s.get} GET and ${s.head} HEAD requests`);
-      res.ours.noopRequests = s;
+  return r;
+}
+
+/** Every tool of a case, cold then no-op, interleaved round by round. */
+async function runCase(spec: CaseSpec): Promise<CaseResult> {
+  const tools = Object.keys(spec.rounds) as ToolName[];
+  const res: CaseResult = { objects: spec.objects, objectBytes: 0, latencyMs: spec.latencyMs ?? 0, loadAvg: os.loadavg().map((x) => +x.toFixed(2)), tools: {} };
+  if (spec.target.name === 'mem') await setLatency(spec.latencyMs ?? 0);
+  const p = pipelineFile(spec.target, spec.hint);
+  const dest = (tool: ToolName) => (tool === 'ours' ? p.dataset : path.join(WORK, `${spec.hint}-${tool}`));
+  for (const tool of tools) res.tools[tool] = { coldMs: [], noopMs: [] };
+  const most = Math.max(...tools.map((x) => spec.rounds[x]!));
+  for (const kind of ['cold', 'noop'] as const) {
+    for (let r = 0; r < most; r++) {
+      const line: string[] = [];
+      for (const tool of tools) {
+        // A tool with fewer rounds still needs its copy in place for the no-op rounds.
+        const rounds = kind === 'cold' ? Math.min(spec.rounds[tool]!, spec.coldRounds ?? Infinity) : spec.rounds[tool]!;
+        if (r >= rounds && !(kind === 'noop' && r === 0)) continue;
+        const t = kind === 'cold' ? await cold(tool, spec, p.file, dest(tool)) : await noop(tool, spec, p.file, dest(tool), res);
+        keep(res.tools[tool]!, t, kind);
+        line.push(`${tool} ${t.ms.toFixed(0)} ms`);
+      }
+      log(`${spec.hint} ${kind} round ${r + 1}: ${line.join(', ')}`);
     }
-    res.ours.noopMs.push(o.ms);
-    res.rclone.noopMs.push((await rclone(t, rcDest)).ms);
-    if (r < Math.max(1, awsRounds)) res.aws.noopMs.push((await awsSync(t, awsDest)).ms);
-    log(`${t.name} no-op round ${r + 1}: ours ${o.ms.toFixed(0)} ms, rclone ${res.rclone.noopMs[r].toFixed(0)} ms${res.aws.noopMs[r] ? `, aws ${res.aws.noopMs[r].toFixed(0)} ms` : ''}`);
   }
-  fs.rmSync(p.dataset, { recursive: true, force: true });
-  fs.rmSync(rcDest, { recursive: true, force: true });
-  fs.rmSync(awsDest, { recursive: true, force: true });
+  if (spec.preview) {
+    res.previewMs = [];
+    for (let r = 0; r < spec.preview; r++) {
+      const t = await ours(spec.target, p.file, 'preview');
+      res.previewMs.push(t.ms);
+      res.previewRssKb = Math.max(res.previewRssKb ?? 0, t.maxRssKb ?? 0);
+    }
+    log(`${spec.hint} preview: ${res.previewMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  }
+  for (const tool of tools) fs.rmSync(dest(tool), { recursive: true, force: true });
+  if (spec.target.name === 'mem') await setLatency(0);
   return res;
+}
+
+/** Ours with the transfers in flight pinned, against the adaptive default, one cold run each. */
+async function concurrencySweep(t: Target, hint: string, latencyMs: number): Promise<Record<string, number>> {
+  await setLatency(latencyMs);
+  const out: Record<string, number> = {};
+  for (const c of [0, 32, 64, 128, 256, 512]) {
+    const p = pipelineFile(t, `${hint}-c${c}`, undefined, undefined, c || undefined);
+    fs.rmSync(p.dataset, { recursive: true, force: true });
+    out[c ? String(c) : 'adaptive'] = (await ours(t, p.file)).ms;
+    fs.rmSync(p.dataset, { recursive: true, force: true });
+  }
+  await setLatency(0);
+  log(`concurrency (${hint}): ${JSON.stringify(out)}`);
+  return out;
 }
 
 function version(cmd: string, args: string[]): string {
@@ -202,6 +275,10 @@ function version(cmd: string, args: string[]): string {
   } catch {
     return 'unknown';
   }
+}
+
+async function seedMem(bucket: string, count: number, size: number): Promise<void> {
+  await request(`${MEM}/__seed?bucket=${bucket}&prefix=data/&count=${count}&size=${size}`, 'POST');
 }
 
 async function main(): Promise<void> {
@@ -218,44 +295,30 @@ async function main(): Promise<void> {
     loadAvgBefore: os.loadavg().map((x) => +x.toFixed(2)),
   };
   log(`machine: ${JSON.stringify(machine)}`);
-
-  const mem: Target = { name: 'mem', endpoint: MEM, bucket: 'bench', prefix: 'data/', accessKey: 'bench', secretKey: 'bench-secret', rcloneProvider: 'Other' };
+  const mem = (bucket: string): Target => ({ name: 'mem', endpoint: MEM, bucket, prefix: 'data/', accessKey: 'bench', secretKey: 'bench-secret', rcloneProvider: 'Other' });
   const rgw: Target = { name: 'rgw', endpoint: RGW, bucket: 'bench', prefix: 'data/', accessKey: env.S3_ACCESS_KEY!, secretKey: env.S3_SECRET_KEY!, rcloneProvider: 'Ceph' };
-  await request(`${MEM}/__seed?bucket=bench&prefix=data/&count=${N}&size=${SIZE}`, 'POST');
+  await seedMem('bench', N, SIZE);
+  await seedMem('far', FAR, SIZE);
+  const all = { ours: ROUNDS, rclone: ROUNDS, rcloneDefault: 1, aws: 1 };
+  const cases: Record<string, CaseResult> = {};
+  cases.loopback = await runCase({ target: mem('bench'), hint: 'loopback', objects: N, rounds: all });
+  cases.far = await runCase({ target: mem('far'), hint: 'far', objects: FAR, rounds: all, latencyMs: LATENCY_MS });
+  const sweep = { loopback: await concurrencySweep(mem('bench'), 'loopback', 0), far: await concurrencySweep(mem('far'), 'far', LATENCY_MS) };
+  await request(`${MEM}/__clear?bucket=far`, 'POST');
+
+  await seedMem('big', BIG, 1024);
+  cases.big = await runCase({ target: mem('big'), hint: 'big', objects: BIG, rounds: { ours: ROUNDS, rclone: ROUNDS }, coldRounds: 1, preview: 3 });
+  await request(`${MEM}/__clear?bucket=big`, 'POST');
+  if (MILLION > 0) {
+    await seedMem('million', MILLION, 256);
+    cases.million = await runCase({ target: mem('million'), hint: 'million', objects: MILLION, rounds: { ours: 1, rclone: 1 }, preview: 1 });
+    await request(`${MEM}/__clear?bucket=million`, 'POST');
+  }
+
   let t = Date.now();
   await seedRgw(rgw, N);
   log(`seeded RGW with ${N} objects in ${Date.now() - t} ms`);
-
-  // The client-side cost, from the in-memory endpoint: concurrency sweep first (it picks the default).
-  const sweep: Record<string, number[]> = {};
-  for (const c of [8, 16, 32, 64, 128]) {
-    const p = pipelineFile(mem, `c${c}`, undefined, undefined, c);
-    sweep[c] = [];
-    for (let r = 0; r < 2; r++) {
-      fs.rmSync(p.dataset, { recursive: true, force: true });
-      sweep[c].push((await ours(mem, p.file)).ms);
-    }
-    fs.rmSync(p.dataset, { recursive: true, force: true });
-    log(`concurrency ${c}: ${sweep[c].map((x) => x.toFixed(0)).join(', ')} ms`);
-  }
-
-  const memResults = await compare(mem, ROUNDS, 1);
-  const rgwResults = await compare(rgw, Math.max(1, ROUNDS - 1), 1);
-
-  // 100k keys: preview (list + plan, nothing written), then a full sync for peak RSS.
-  await request(`${MEM}/__seed?bucket=big&prefix=big/&count=${BIG}&size=${SIZE}`, 'POST');
-  const big = pipelineFile(mem, 'big', 'big/', 'big');
-  const previewMs: number[] = [];
-  for (let r = 0; r < 3; r++) previewMs.push((await ours(mem, big.file, 'preview')).ms);
-  log(`preview of ${BIG} keys: ${previewMs.map((x) => x.toFixed(0)).join(', ')} ms`);
-  const bigRun = await ours(mem, big.file);
-  if (countFiles(big.dataset) !== BIG) throw new Error(`the ${BIG}-object sync wrote ${countFiles(big.dataset)} files`);
-  log(`sync of ${BIG} objects: ${bigRun.ms.toFixed(0)} ms, peak RSS ${bigRun.maxRssKb} KB`);
-  await request(`${MEM}/__reset`, 'POST');
-  const bigNoop = await ours(mem, big.file);
-  const bigNoopStats = await memStats();
-  fs.rmSync(big.dataset, { recursive: true, force: true });
-  await request(`${MEM}/__clear?bucket=big`, 'POST');
+  cases.rgw = await runCase({ target: rgw, hint: 'rgw', objects: N, rounds: { ours: Math.max(1, ROUNDS - 1), rclone: Math.max(1, ROUNDS - 1), aws: 1 } });
 
   // Where the per-request time goes: the AWS SDK's GetObject against our client (no disk).
   let clientOverhead: unknown;
@@ -267,20 +330,7 @@ async function main(): Promise<void> {
   }
   log(`client overhead: ${JSON.stringify(clientOverhead)}`);
 
-  const results = {
-    date: new Date().toISOString(),
-    machine: { ...machine, loadAvgAfter: os.loadavg().map((x) => +x.toFixed(2)) },
-    objects: N,
-    objectBytes: SIZE,
-    rounds: ROUNDS,
-    concurrencySweepMs: sweep,
-    mem: memResults,
-    rgw: rgwResults,
-    preview100kMs: previewMs,
-    sync100k: { ms: bigRun.ms, maxRssKb: bigRun.maxRssKb, noopMs: bigNoop.ms, noopRequests: bigNoopStats },
-    clientOverhead,
-    benchSeconds: Math.round((Date.now() - started) / 1000),
-  };
+  const results = { date: new Date().toISOString(), machine: { ...machine, loadAvgAfter: os.loadavg().map((x) => +x.toFixed(2)) }, rounds: ROUNDS, cases, concurrencySweepMs: sweep, clientOverhead, benchSeconds: Math.round((Date.now() - started) / 1000) };
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench', 'results', 's3-sync.json'), JSON.stringify(results, null, 2) + '\n');
   writeMarkdown(results);
@@ -288,34 +338,79 @@ async function main(): Promise<void> {
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(2) + ' s';
+const mb = (kb?: number) => (kb ? `${Math.round(kb / 1024)} MB` : '');
 const ratio = (a: number, b: number) => (a / b).toFixed(2) + '×';
+const n = (x: number) => x.toLocaleString('en');
+
+/** The goals of issue 12, each row a ratio from the same interleaved rounds. */
+function goalRows(r: any): string[][] {
+  const c = r.cases;
+  const med = (cs: CaseResult, tool: ToolName, k: 'coldMs' | 'noopMs') => median(cs.tools[tool]![k]);
+  const row = (what: string, cs: CaseResult, k: 'coldMs' | 'noopMs', goal: number) => {
+    const q = med(cs, 'ours', k) / med(cs, 'rclone', k);
+    return [what, s(med(cs, 'ours', k)), s(med(cs, 'rclone', k)), ratio(med(cs, 'ours', k), med(cs, 'rclone', k)), `≤ ${goal.toFixed(2)}×`, q <= goal ? 'met' : 'not met'];
+  };
+  const rows = [
+    row(`cold, ${n(c.loopback.objects)} × 4 KiB, loopback`, c.loopback, 'coldMs', 0.7),
+    row(`no-op, ${n(c.loopback.objects)}, loopback`, c.loopback, 'noopMs', 1),
+    row(`cold, ${n(c.far.objects)} × 4 KiB, each request ${c.far.latencyMs} ms away`, c.far, 'coldMs', 0.7),
+    row(`no-op, ${n(c.far.objects)}, ${c.far.latencyMs} ms away`, c.far, 'noopMs', 1),
+    row(`no-op, ${n(c.big.objects)} × 1 KiB`, c.big, 'noopMs', 0.8),
+  ];
+  const pv = median(c.big.previewMs);
+  rows.push([`preview, ${n(c.big.objects)} keys`, s(pv), '', '', '≤ 1.5 s', pv <= 1500 ? 'met' : 'not met']);
+  const rss = c.big.tools.ours.coldRssKb;
+  rows.push([`peak RSS of the cold sync, ${n(c.big.objects)} × 1 KiB`, mb(rss), mb(c.big.tools.rclone.coldRssKb), '', '≤ 250 MB', rss <= 250 * 1024 ? 'met' : 'not met']);
+  if (c.million) {
+    const m = c.million;
+    const noopOurs = median(m.tools.ours.noopMs);
+    const noopRc = median(m.tools.rclone.noopMs);
+    const gb = 1024 * 1024;
+    rows.push([`preview, ${n(m.objects)} keys (peak RSS)`, `${s(median(m.previewMs))} (${mb(m.previewRssKb)})`, '', '', '≤ 1 GB', m.previewRssKb <= gb ? 'met' : 'not met']);
+    rows.push([`no-op, ${n(m.objects)} keys (peak RSS)`, `${s(noopOurs)} (${mb(m.tools.ours.noopRssKb)})`, `${s(noopRc)} (${mb(m.tools.rclone.noopRssKb)})`, ratio(noopOurs, noopRc), '≤ 1.00×, ≤ 1 GB', noopOurs <= noopRc && m.tools.ours.noopRssKb <= gb ? 'met' : 'not met']);
+  }
+  return rows;
+}
+
+/** Every tool in every case: medians, peak RSS, ratios to ours. */
+function toolRows(r: any): string[][] {
+  const rows: string[][] = [];
+  const label: Record<string, string> = { loopback: 'in-memory, loopback', far: `in-memory, ${r.cases.far.latencyMs} ms away`, big: 'in-memory, loopback', million: 'in-memory, loopback', rgw: 'Ceph RGW, loopback' };
+  for (const [name, cs] of Object.entries(r.cases) as [string, CaseResult][]) {
+    const size = name === 'big' ? '1 KiB' : name === 'million' ? '256 B' : '4 KiB';
+    for (const k of ['coldMs', 'noopMs'] as const) {
+      const cell = (tool: ToolName) => {
+        const x = cs.tools[tool];
+        if (!x || !x[k].length) return '';
+        const ms = median(x[k]);
+        const rss = k === 'coldMs' ? x.coldRssKb : x.noopRssKb;
+        const vs = tool === 'ours' ? '' : `, ours ${ratio(median(cs.tools.ours![k]), ms)}`;
+        return `${s(ms)} (${mb(rss)}${vs})`;
+      };
+      rows.push([`${k === 'coldMs' ? 'cold' : 'no-op'}, ${n(cs.objects)} × ${size}, ${label[name]}`, cell('ours'), cell('rclone'), cell('rcloneDefault'), cell('aws'), cs.loadAvg.join('/')]);
+    }
+  }
+  return rows;
+}
 
 function writeMarkdown(r: any): void {
   const rows: string[] = [];
-  const line = (cells: string[]) => rows.push(`| ${cells.join(' | ')} |`);
-  rows.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC by \`make bench\` (${r.benchSeconds} s). Machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memGiB} GiB RAM, load average ${r.machine.loadAvgBefore.join('/')} before and ${r.machine.loadAvgAfter.join('/')} after (other work shares the machine). Node ${r.machine.node}; ${r.machine.rclone}; ${r.machine.aws}; ${r.machine.ceph.replace(/\(.*?\)/, '').trim()}. Files land in ${r.machine.filesLandIn.startsWith('/dev/shm') ? 'tmpfs (/dev/shm)' : r.machine.filesLandIn}. Medians of ${r.rounds} interleaved rounds (RGW: ${Math.max(1, r.rounds - 1)}; aws s3 sync: 1 cold run).`);
+  const table = (head: string[], body: string[][]) => {
+    rows.push(`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+    for (const b of body) rows.push(`| ${b.join(' | ')} |`);
+    rows.push('');
+  };
+  rows.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC by \`make bench\` (${r.benchSeconds} s). Machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memGiB} GiB RAM, load average ${r.machine.loadAvgBefore.join('/')} before and ${r.machine.loadAvgAfter.join('/')} after. Node ${r.machine.node}; ${r.machine.rclone}; ${r.machine.aws}; ${r.machine.ceph.replace(/\(.*?\)/, '').trim()}. Files land in ${r.machine.filesLandIn.startsWith('/dev/shm') ? 'tmpfs (/dev/shm)' : r.machine.filesLandIn}. Medians of ${r.rounds} interleaved rounds (rclone at its defaults and aws s3 sync: 1 round; cold copies of 100,000 and 1,000,000 keys: 1 each).`);
   rows.push('');
-  line(['', 'ours', 'rclone (--transfers 64 --checkers 64 --size-only)', 'aws s3 sync', 'ours / rclone', 'ours / aws', 'target']);
-  line(['---', '---:', '---:', '---:', '---:', '---:', '---']);
-  for (const [name, label] of [['mem', 'in-memory endpoint'], ['rgw', 'Ceph RGW']] as const) {
-    const m = r[name];
-    const c = (k: string) => median(m[k].coldMs);
-    const n = (k: string) => median(m[k].noopMs);
-    line([`cold sync, ${r.objects.toLocaleString('en')} × 4 KiB, ${label}`, s(c('ours')), s(c('rclone')), s(c('aws')), ratio(c('ours'), c('rclone')), ratio(c('ours'), c('aws')), name === 'mem' ? '≤ 0.70× rclone' : '(server-bound)']);
-    line([`no-op re-sync, ${label}`, s(n('ours')), s(n('rclone')), s(n('aws')), ratio(n('ours'), n('rclone')), ratio(n('ours'), n('aws')), name === 'mem' ? '≤ rclone, ≤ 1.5 s, 0 GET/HEAD' : '']);
-    line([`peak RSS during the cold sync, ${label}`, `${Math.round(m.ours.coldRssKb / 1024)} MB`, `${Math.round(m.rclone.coldRssKb / 1024)} MB`, `${Math.round(m.aws.coldRssKb / 1024)} MB`, '', '', '']);
-  }
+  table(['case', 'ours', 'rclone --transfers 64 --checkers 64 --size-only', 'ours / rclone', 'goal', ''], goalRows(r));
+  rows.push('All tools (median time, peak RSS, and ours as a ratio of each):');
   rows.push('');
-  line(['100,000 keys (in-memory endpoint)', 'ours', 'target']);
-  line(['---', '---:', '---']);
-  line(['preview (list + plan, nothing written)', s(median(r.preview100kMs)), '≤ 2 s']);
-  line(['full sync of 100,000 × 4 KiB', s(r.sync100k.ms), '']);
-  line(['peak RSS during that sync', `${Math.round(r.sync100k.maxRssKb / 1024)} MB`, '≤ 250 MB']);
-  line([`no-op re-sync (requests: ${r.sync100k.noopRequests.list} LIST, ${r.sync100k.noopRequests.get} GET, ${r.sync100k.noopRequests.head} HEAD)`, s(r.sync100k.noopMs), '']);
-  rows.push('');
-  rows.push('Concurrency sweep (ours, cold sync from the in-memory endpoint, ms per run): ' + Object.entries(r.concurrencySweepMs).map(([c, v]) => `${c}: ${(v as number[]).map((x) => x.toFixed(0)).join(' / ')}`).join('; ') + '.');
+  table(['case', 'ours', 'rclone tuned', 'rclone defaults', 'aws s3 sync', 'load average at the start'], toolRows(r));
+  const sw = r.concurrencySweepMs;
+  const fmt = (o: Record<string, number>) => Object.entries(o).map(([c, ms]) => `${c} ${s(ms)}`).join(', ');
+  rows.push(`Transfers in flight, ours, one cold run each: loopback ${fmt(sw.loopback)}; ${r.cases.far.latencyMs} ms away ${fmt(sw.far)}.`);
   const co = r.clientOverhead;
-  if (co && !co.error) rows.push(`\nClient cost per request (${co.objects.toLocaleString('en')} GETs from the in-memory endpoint, ${co.inFlight} in flight, bodies read and dropped, no disk): AWS SDK v3 \`GetObjectCommand\` ${s(co.getSdkMs)}, our SigV4 client ${s(co.getOwnMs)} (${ratio(co.getOwnMs, co.getSdkMs)}); full listing: SDK ${s(co.listSdkMs)}, ours ${s(co.listOwnMs)}.`);
+  if (co && !co.error) rows.push(`\nClient cost per request (${n(co.objects)} GETs from the in-memory endpoint, ${co.inFlight} in flight, bodies read and dropped, no disk): AWS SDK v3 \`GetObjectCommand\` ${s(co.getSdkMs)}, our SigV4 client ${s(co.getOwnMs)} (${ratio(co.getOwnMs, co.getSdkMs)}); full listing: SDK ${s(co.listSdkMs)}, ours ${s(co.listOwnMs)}.`);
   const md = path.join(ROOT, 'BENCHMARKS.md');
   const begin = '<!-- s3-sync results: begin (written by make bench) -->';
   const end = '<!-- s3-sync results: end -->';

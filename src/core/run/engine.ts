@@ -139,22 +139,30 @@ function addCounts(a: Counts, b: Counts): void {
   for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
 }
 
+/** The listing entries the executor reads (what it fetches, and the duplicates it records): a no-op keeps none. */
+function objectsToFetch(listed: SourceObject[], preview: StepPreview): Map<string, SourceObject> {
+  const wanted = new Set<string>();
+  for (const it of preview.items) if (it.action === 'download' || it.action === 'move' || it.status === 'duplicate') wanted.add(it.key);
+  const objects = new Map<string, SourceObject>();
+  if (wanted.size) for (const x of listed) if (wanted.has(x.key)) objects.set(x.key, x);
+  return objects;
+}
+
 /** One import step: list, plan, transfer. Its own function, so the listing and the plan (the
  * bulk of a large run's memory) can be collected before the state is written. */
 async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
   const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
   try {
     logger.info(`[${step.name}] listing ${source.id}`);
-    const objects = new Map<string, SourceObject>();
     const listed = await listAll(source, step.name, o);
-    for (const x of listed) objects.set(x.key, x);
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
     const local = localFiles(loaded.datasetDir, { verify: o.verifyLocal });
     const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local });
     preview.warnings.push(...given.warnings);
+    const objects = objectsToFetch(listed, preview);
+    logger.info(`[${step.name}] ${listed.length} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
     listed.length = 0;
-    logger.info(`[${step.name}] ${objects.size} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
     const result = await executeStep({
       source,
       block,

@@ -52,9 +52,42 @@ export interface PlanOptions {
   local?: LocalFiles;
 }
 
+/**
+ * The keys of a listing, each once, without a set of a million strings in the usual case: a store
+ * lists keys in strictly increasing order, so a repeat can only be the key before. Out of order
+ * (a store that does not sort), it falls back to a set. `known` counts keys the state holds.
+ */
+class ListedKeys {
+  private last: string | undefined;
+  private readonly keys: string[] = [];
+  private set: Set<string> | undefined;
+  known = 0;
+
+  /** False when the key was listed already. */
+  add(key: string): boolean {
+    if (this.set) {
+      if (this.set.has(key)) return false;
+      this.set.add(key);
+    } else if (this.last === undefined || key > this.last) this.last = key;
+    else {
+      this.set = new Set(this.keys);
+      if (this.set.has(key)) return false;
+      this.set.add(key);
+    }
+    this.keys.push(key);
+    return true;
+  }
+
+  has(key: string): boolean {
+    if (!this.set) this.set = new Set(this.keys);
+    return this.set.has(key);
+  }
+}
+
 interface Classification {
   classified: Classified[];
-  seenKeys: Set<string>;
+  /** The keys listed, each once: to find what the state holds that the source no longer lists. */
+  seen: ListedKeys;
   atRoot: number;
 }
 
@@ -78,6 +111,21 @@ const planItem = (obj: SourceObject, o: Partial<PlanItem> = {}): PlanItem => ({
   labelSource: o.labelSource,
 });
 
+/**
+ * The listing entry takes the strings the state entry already holds for the same key (and version,
+ * when unchanged): at a million keys, two copies of each are about 90 MB.
+ */
+function shareStrings(obj: SourceObject, prev: StateEntry): void {
+  if (obj.key !== prev.key) return;
+  const cut = obj.key.length - obj.rel.length;
+  if (obj.rel === obj.key.slice(cut)) obj.rel = prev.key.slice(cut);
+  obj.key = prev.key;
+  if (obj.version === prev.version) {
+    if (obj.md5 === obj.version) obj.md5 = prev.version;
+    obj.version = prev.version;
+  }
+}
+
 /** Steps 1 to 4 of the contract for each listed object: safety, filters, category, label, checklist. */
 function classify(objects: SourceObject[], opts: PlanOptions): Classification {
   const { block, state, sourceId } = opts;
@@ -85,11 +133,10 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
   const rule = block.category ?? 'split';
   const strategy = block.labelStrategy ?? 'infer-from-folder-name';
   const classified: Classified[] = [];
-  const seenKeys = new Set<string>();
+  const seen = new ListedKeys();
   let atRoot = 0;
   for (const obj of objects) {
-    if (seenKeys.has(obj.key)) continue; // a listing that repeats a key must not double a sample
-    seenKeys.add(obj.key);
+    if (!seen.add(obj.key)) continue; // a listing that repeats a key must not double a sample
     if (obj.unreadable) {
       classified.push({ obj, item: planItem(obj, { status: 'rejected', action: 'reject', reason: obj.unreadable }) });
       continue;
@@ -113,6 +160,10 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
       continue;
     }
     const prev = state?.get(sourceId, obj.key);
+    if (prev) {
+      seen.known++;
+      shareStrings(obj, prev);
+    }
     const given = opts.sourceLabels?.get(obj.rel);
     const split = categorize(verdict.segments, rule, block.splitRatio);
     const rest = split.rest;
@@ -146,7 +197,7 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
     if (obj.note) (item.warnings ??= []).push(obj.note);
     classified.push({ obj, item, prev, fileName, byHash: byHash && !prev });
   }
-  return { classified, seenKeys, atRoot };
+  return { classified, seen, atRoot };
 }
 
 /**
@@ -323,12 +374,15 @@ function decideStatus(placed: Classified[], opts: PlanOptions, claims: PathClaim
 }
 
 /** Samples the state holds that the source no longer lists. */
-function removedItems(opts: PlanOptions, seenKeys: Set<string>): PlanItem[] {
+function removedItems(opts: PlanOptions, seen: ListedKeys): PlanItem[] {
   const { state, block, sourceId } = opts;
   const out: PlanItem[] = [];
   if (!state) return out;
-  for (const e of state.forSource(sourceId)) {
-    if (seenKeys.has(e.key)) continue;
+  const held = state.forSource(sourceId);
+  // Every entry of this source was listed again (the usual re-sync): nothing to look for.
+  if (seen.known === held.length) return out;
+  for (const e of held) {
+    if (seen.has(e.key)) continue;
     out.push({
       key: e.key,
       rel: e.key,
@@ -399,14 +453,14 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   const { block, state, sourceId } = opts;
   const claims = opts.claims ?? PathClaims.fromState(state);
   const warnings: string[] = [];
-  const { classified, seenKeys, atRoot } = classify(objects, opts);
+  const { classified, seen, atRoot } = classify(objects, opts);
   const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
   if ((block.category ?? 'split') === 'split') warnings.push(...balanceCategories(placed, opts));
   basePaths(placed, claims);
   const collisions = assignPaths(placed, opts, claims);
   decideStatus(placed, opts, claims);
   const items: PlanItem[] = classified.map((c) => c.item);
-  items.push(...removedItems(opts, seenKeys));
+  for (const it of removedItems(opts, seen)) items.push(it);
 
   const { counts, byCategoryLabel, labels, unlabeled, hidden, warnings: readers } = summarize(items);
   warnings.push(...readers);
