@@ -22,6 +22,8 @@ const BIG = Number(process.env.BENCH_BIG_OBJECTS ?? 100_000);
 const MILLION = Number(process.env.BENCH_MILLION_OBJECTS ?? 1_000_000);
 const SIZE = 4096;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Transfers in flight per shard in the shard-scaling case: a fixed per-machine limit, so the shards' sum is what grows. */
+const SHARD_IN_FLIGHT = 16;
 const env = process.env;
 const MEM = env.MEM_ENDPOINT!;
 const RGW = env.S3_ENDPOINT!;
@@ -237,31 +239,53 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
         keep(res.tools[tool]!, t, kind);
         line.push(`${tool} ${t.ms.toFixed(0)} ms`);
       }
+      // The preview in the same rounds as the no-ops, so a busy moment hits both alike.
+      if (kind === 'noop' && spec.preview && r < spec.preview) {
+        const pv = await ours(spec.target, p.file, 'preview');
+        (res.previewMs ??= []).push(pv.ms);
+        res.previewRssKb = Math.max(res.previewRssKb ?? 0, pv.maxRssKb ?? 0);
+        line.push(`preview ${pv.ms.toFixed(0)} ms`);
+      }
       log(`${spec.hint} ${kind} round ${r + 1}: ${line.join(', ')}`);
     }
-  }
-  if (spec.preview) {
-    res.previewMs = [];
-    for (let r = 0; r < spec.preview; r++) {
-      const t = await ours(spec.target, p.file, 'preview');
-      res.previewMs.push(t.ms);
-      res.previewRssKb = Math.max(res.previewRssKb ?? 0, t.maxRssKb ?? 0);
-    }
-    log(`${spec.hint} preview: ${res.previewMs.map((x) => x.toFixed(0)).join(', ')} ms`);
   }
   for (const tool of tools) fs.rmSync(dest(tool), { recursive: true, force: true });
   if (spec.target.name === 'mem') await setLatency(0);
   return res;
 }
 
-/** Ours with the transfers in flight pinned, against the adaptive default, one cold run each. */
-async function concurrencySweep(t: Target, hint: string, latencyMs: number): Promise<Record<string, number>> {
+/**
+ * Sharded runs on one machine against a latency-bound endpoint: 1, 2 and 4 shard processes at once
+ * (each with the same pinned transfers in flight, as each machine of a real deployment would have
+ * its own network), then finalize; wall time from the first start to finalize's end.
+ */
+async function shardScaling(t: Target, objects: number, latencyMs: number, inFlight: number): Promise<{ shards: number; ms: number; finalizeMs: number }[]> {
   await setLatency(latencyMs);
-  const out: Record<string, number> = {};
+  const out: { shards: number; ms: number; finalizeMs: number }[] = [];
+  for (const n of [1, 2, 4]) {
+    const p = pipelineFile(t, `shards-${n}`, undefined, undefined, inFlight);
+    fs.rmSync(p.dataset, { recursive: true, force: true });
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: n }, (_, k) => timed(process.execPath, [CLI, 'run', p.file, '--shard', `${k + 1}/${n}`, '--quiet'], { BENCH_S3_SECRET: t.secretKey })));
+    const f = await timed(process.execPath, [CLI, 'finalize', p.file, '--quiet'], { BENCH_S3_SECRET: t.secretKey });
+    const ms = Date.now() - t0;
+    if (countFiles(p.dataset) !== objects) throw new Error(`${n} shards synced ${countFiles(p.dataset)} of ${objects} files`);
+    out.push({ shards: n, ms, finalizeMs: f.ms });
+    fs.rmSync(p.dataset, { recursive: true, force: true });
+  }
+  await setLatency(0);
+  log(`shards: ${JSON.stringify(out)}`);
+  return out;
+}
+
+/** Ours with the transfers in flight pinned, against the adaptive default, one cold run each. */
+async function concurrencySweep(t: Target, hint: string, latencyMs: number): Promise<[string, number][]> {
+  await setLatency(latencyMs);
+  const out: [string, number][] = [];
   for (const c of [0, 32, 64, 128, 256, 512]) {
     const p = pipelineFile(t, `${hint}-c${c}`, undefined, undefined, c || undefined);
     fs.rmSync(p.dataset, { recursive: true, force: true });
-    out[c ? String(c) : 'adaptive'] = (await ours(t, p.file)).ms;
+    out.push([c ? `pinned ${c}` : 'adaptive', (await ours(t, p.file)).ms]);
     fs.rmSync(p.dataset, { recursive: true, force: true });
   }
   await setLatency(0);
@@ -304,6 +328,7 @@ async function main(): Promise<void> {
   cases.loopback = await runCase({ target: mem('bench'), hint: 'loopback', objects: N, rounds: all });
   cases.far = await runCase({ target: mem('far'), hint: 'far', objects: FAR, rounds: all, latencyMs: LATENCY_MS });
   const sweep = { loopback: await concurrencySweep(mem('bench'), 'loopback', 0), far: await concurrencySweep(mem('far'), 'far', LATENCY_MS) };
+  const shards = await shardScaling(mem('far'), FAR, LATENCY_MS, SHARD_IN_FLIGHT);
   await request(`${MEM}/__clear?bucket=far`, 'POST');
 
   await seedMem('big', BIG, 1024);
@@ -330,7 +355,7 @@ async function main(): Promise<void> {
   }
   log(`client overhead: ${JSON.stringify(clientOverhead)}`);
 
-  const results = { date: new Date().toISOString(), machine: { ...machine, loadAvgAfter: os.loadavg().map((x) => +x.toFixed(2)) }, rounds: ROUNDS, cases, concurrencySweepMs: sweep, clientOverhead, benchSeconds: Math.round((Date.now() - started) / 1000) };
+  const results = { date: new Date().toISOString(), machine: { ...machine, loadAvgAfter: os.loadavg().map((x) => +x.toFixed(2)) }, rounds: ROUNDS, cases, concurrencySweepMs: sweep, shards, shardInFlight: SHARD_IN_FLIGHT, clientOverhead, benchSeconds: Math.round((Date.now() - started) / 1000) };
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench', 'results', 's3-sync.json'), JSON.stringify(results, null, 2) + '\n');
   writeMarkdown(results);
@@ -402,13 +427,15 @@ function writeMarkdown(r: any): void {
   };
   rows.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC by \`make bench\` (${r.benchSeconds} s). Machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memGiB} GiB RAM, load average ${r.machine.loadAvgBefore.join('/')} before and ${r.machine.loadAvgAfter.join('/')} after. Node ${r.machine.node}; ${r.machine.rclone}; ${r.machine.aws}; ${r.machine.ceph.replace(/\(.*?\)/, '').trim()}. Files land in ${r.machine.filesLandIn.startsWith('/dev/shm') ? 'tmpfs (/dev/shm)' : r.machine.filesLandIn}. Medians of ${r.rounds} interleaved rounds (rclone at its defaults and aws s3 sync: 1 round; cold copies of 100,000 and 1,000,000 keys: 1 each).`);
   rows.push('');
-  table(['case', 'ours', 'rclone --transfers 64 --checkers 64 --size-only', 'ours / rclone', 'goal', ''], goalRows(r));
+  table(['case', 'ours', 'rclone --transfers 64 --checkers 64 --size-only', 'ours / rclone', 'goal', 'verdict'], goalRows(r));
   rows.push('All tools (median time, peak RSS, and ours as a ratio of each):');
   rows.push('');
   table(['case', 'ours', 'rclone tuned', 'rclone defaults', 'aws s3 sync', 'load average at the start'], toolRows(r));
   const sw = r.concurrencySweepMs;
-  const fmt = (o: Record<string, number>) => Object.entries(o).map(([c, ms]) => `${c} ${s(ms)}`).join(', ');
+  const fmt = (o: [string, number][]) => o.map(([c, ms]) => `${c} ${s(ms)}`).join(', ');
   rows.push(`Transfers in flight, ours, one cold run each: loopback ${fmt(sw.loopback)}; ${r.cases.far.latencyMs} ms away ${fmt(sw.far)}.`);
+  rows.push('');
+  rows.push(`Sharded runs on this machine (${n(r.cases.far.objects)} × 4 KiB, every request ${r.cases.far.latencyMs} ms away, ${r.shardInFlight} transfers in flight per shard, all shards at once, then finalize): ` + r.shards.map((x: { shards: number; ms: number; finalizeMs: number }) => `${x.shards} shard${x.shards > 1 ? 's' : ''} ${s(x.ms)} (${ratio(r.shards[0].ms, x.ms)} faster, finalize ${s(x.finalizeMs)})`).join('; ') + '.');
   const co = r.clientOverhead;
   if (co && !co.error) rows.push(`\nClient cost per request (${n(co.objects)} GETs from the in-memory endpoint, ${co.inFlight} in flight, bodies read and dropped, no disk): AWS SDK v3 \`GetObjectCommand\` ${s(co.getSdkMs)}, our SigV4 client ${s(co.getOwnMs)} (${ratio(co.getOwnMs, co.getSdkMs)}); full listing: SDK ${s(co.listSdkMs)}, ours ${s(co.listOwnMs)}.`);
   const md = path.join(ROOT, 'BENCHMARKS.md');

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# make bench: S3 sync against rclone and the AWS CLI, on Ceph RGW and on an in-memory S3
-# endpoint (bench/mem-s3.ts), same machine, same run. Results: BENCHMARKS.md ("S3 sync") and
-# bench/results/s3-sync.json. Expects the build (make bench builds first). About 5-8 minutes.
+# make bench: S3 sync against rclone (tuned and at its defaults) and the AWS CLI, on Ceph RGW and
+# on an in-memory S3 endpoint (bench/mem-s3.ts, on loopback and with every request 20 ms away),
+# same machine, same run. Results: BENCHMARKS.md ("S3 sync") and bench/results/s3-sync.json.
+# Expects the build (make bench builds first). About 20 minutes on 2 cores, most of it the
+# 1,000,000-key case (set BENCH_MILLION_OBJECTS=0 to leave it out).
 # BENCH_DIR: where downloaded files land (default /dev/shm when present, so the disk's noise
-# stays out of a comparison of clients); BENCH_ROUNDS (3), BENCH_OBJECTS (10000),
-# BENCH_BIG_OBJECTS (100000).
+# stays out of a comparison of clients; the million-key case needs about 9 GB there);
+# BENCH_ROUNDS (3), BENCH_OBJECTS (10000), BENCH_FAR_OBJECTS (5000), BENCH_LATENCY_MS (20),
+# BENCH_BIG_OBJECTS (100000), BENCH_MILLION_OBJECTS (1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

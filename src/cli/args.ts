@@ -7,6 +7,8 @@ export interface Args {
   json: boolean;
   dryRun: boolean;
   verifyLocal: boolean;
+  shard?: string;
+  shards?: number;
   quiet: boolean;
   verbose: boolean;
   steps: string[];
@@ -32,6 +34,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'verify-local': { type: 'boolean' },
+  shard: { type: 'string' },
+  shards: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
   step: { type: 'string', multiple: true },
@@ -78,6 +82,13 @@ function applyOption(a: Args, name: OptionName, value: () => string): void {
       break;
     case 'verify-local':
       a.verifyLocal = true;
+      break;
+    case 'shard':
+      a.shard = value();
+      if (!/^\s*\d+\s*\/\s*\d+\s*$/.test(a.shard)) throw new UsageError('--shard takes K/N, shard K (1 to N) of N shards, e.g. --shard 2/4');
+      break;
+    case 'shards':
+      a.shards = wholeNumber(value(), 1, 1024, '--shards takes the number of shards, 1 to 1024');
       break;
     case 'quiet':
       a.quiet = true;

@@ -10,7 +10,7 @@ import { explore } from './commands/explore';
 import { initTrainerCommand } from './commands/initTrainer';
 import { label } from './commands/label';
 import { preview } from './commands/preview';
-import { run } from './commands/run';
+import { finalize, run } from './commands/run';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { validate } from './commands/validate';
@@ -30,6 +30,10 @@ Commands:
   preview FILE [--json]         list every object with its label, category, path and action; writes nothing
   verify FILE [--step NAME]     check each import step's location and credentials
   run FILE [--dry-run]          sync the dataset and run the post-sync actions
+      --shard K/N               only shard K of N (each lists all, syncs its share into the
+                                shared dataset; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX
+                                with --shards N or DSP_SHARDS does the same); then
+  finalize FILE                 merge the shards, write info.labels, run the actions once
   runs FILE [--json]            the run history (newest first)
   label FILE --label L PATH…    give samples a label; --unlabel PATH… makes them unlabeled,
                                 --category C PATH… moves them to training|validation|testing
@@ -77,7 +81,7 @@ Exit codes:
   130  cancelled (Ctrl-C)
 `;
 
-const COMMANDS: Record<string, Command> = { validate, preview, verify, run, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
+const COMMANDS: Record<string, Command> = { validate, preview, verify, run, finalize, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
 
 function usageError(message: string): number {
   err(`data-pipelines: ${logEntry(message)}\n\n${USAGE}`);

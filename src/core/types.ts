@@ -193,6 +193,8 @@ export interface StepResult {
   problems: { key: string; reason: string }[];
   durationMs: number;
   message?: string;
+  /** The source an import step synced from (its id keys the state). */
+  sourceId?: string;
   /** What a training wrote to METRICS_FILE: each numeric leaf by its dotted name, beside the
    * previous successful training's value and the change. */
   metrics?: Record<string, MetricValue>;
@@ -239,6 +241,10 @@ export interface RunRecord {
   counts: Counts;
   error?: string;
   notifications?: { kind: 'webhook' | 'email'; ok: boolean; detail: string }[];
+  /** A shard's own record (`run --shard K/N`): which shard, "K/N". */
+  shard?: string;
+  /** A finalized sharded run: each shard's outcome. */
+  shards?: { shard: string; runId: string; status: RunStatus; counts: Counts; durationMs?: number }[];
 }
 
 export interface Logger {

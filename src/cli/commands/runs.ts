@@ -13,7 +13,7 @@ export async function runs({ args: a }: CommandContext): Promise<number> {
   else if (!records.length) out('No runs yet. Start one with: data-pipelines run ' + file);
   else {
     const rows = [['id', 'trigger', 'status', 'started', 'duration', 'new', 'changed', 'rejected']];
-    for (const r of records) rows.push([r.id, r.trigger, r.status, r.startedAt, `${((r.durationMs ?? 0) / 1000).toFixed(1)}s`, String(r.counts.new), String(r.counts.changed), String(r.counts.rejected)]);
+    for (const r of records) rows.push([r.id, r.trigger, r.shards ? `${r.status} (${r.shards.length} shards)` : r.status, r.startedAt, `${((r.durationMs ?? 0) / 1000).toFixed(1)}s`, String(r.counts.new), String(r.counts.changed), String(r.counts.rejected)]);
     out(table(rows));
   }
   return EXIT.ok;

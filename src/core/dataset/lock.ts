@@ -83,10 +83,10 @@ function removeIfStillStale(file: string, seen: string | undefined, host: string
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-export function acquireLock(datasetDir: string, pipeline: string): () => void {
-  const dir = metaDir(datasetDir);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'lock');
+export function acquireLock(datasetDir: string, pipeline: string, lockFile?: string): () => void {
+  // A shard of a sharded run holds a lock of its own (lockFile); everything else the dataset's.
+  const file = lockFile ?? path.join(metaDir(datasetDir), 'lock');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), pipeline };
   const mine = JSON.stringify(me);
   const tmp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;

@@ -70,7 +70,14 @@ export class SyncState {
   /** True once anything was recorded since the state was loaded. */
   changed = false;
 
-  private constructor(private readonly dir: string) {}
+  /** Where records are appended; a shard's own journal when `overlay` (see loadShard). */
+  private journalFile: string;
+  /** A shard's view: the dataset's state read, the shard's journal written, the snapshot never rewritten. */
+  private overlay = false;
+
+  private constructor(private readonly dir: string) {
+    this.journalFile = path.join(dir, 'state.journal');
+  }
 
   static load(datasetDir: string): SyncState {
     const s = new SyncState(metaDir(datasetDir));
@@ -88,12 +95,31 @@ export class SyncState {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The sync state ${snap} is unreadable (${(err as Error).message}). Move it away to start a full re-sync.`);
     }
-    let journal = '';
+    s.hadJournal = s.replay(path.join(s.dir, 'state.journal'));
+    return s;
+  }
+
+  /**
+   * A shard's state (src/core/run/shard.ts): the dataset's state as the last finalize left it,
+   * with the shard's own journal replayed over it; what the shard records goes to that journal
+   * only, and finalize merges the journals.
+   */
+  static loadShard(datasetDir: string, journalFile: string): SyncState {
+    const s = SyncState.load(datasetDir);
+    s.overlay = true;
+    s.journalFile = journalFile;
+    s.hadJournal = false;
+    s.replay(journalFile);
+    return s;
+  }
+
+  /** Applies a journal's records; false when there is none. A line cut short by a crash is skipped: its file is simply fetched again. */
+  replay(file: string): boolean {
+    let journal: string;
     try {
-      journal = fs.readFileSync(path.join(s.dir, 'state.journal'), 'utf8');
-      s.hadJournal = true;
+      journal = fs.readFileSync(file, 'utf8');
     } catch {
-      /* no journal */
+      return false;
     }
     for (const line of journal.split('\n')) {
       if (!line) continue;
@@ -101,12 +127,12 @@ export class SyncState {
       try {
         j = JSON.parse(line) as JournalLine;
       } catch {
-        continue; // a line cut short by a crash: its file is simply fetched again
+        continue;
       }
-      if (j.op === 'set') s.put(j.e);
-      else s.remove(j.source, j.key);
+      if (j.op === 'set') this.set(j.e, false);
+      else this.delete(j.source, j.key, false);
     }
-    return s;
+    return true;
   }
 
   get size(): number {
@@ -141,15 +167,17 @@ export class SyncState {
     return true;
   }
 
-  set(e: StateEntry): void {
+  /** Records an entry (`record`: also in the journal, so it survives a crash). */
+  set(e: StateEntry, record = true): void {
     this.put(e);
+    if (!record) return;
     this.changed = true;
     this.pending.push(JSON.stringify({ op: 'set', e }));
     this.maybeFlush();
   }
 
-  delete(source: string, key: string): void {
-    if (this.remove(source, key)) {
+  delete(source: string, key: string, record = true): void {
+    if (this.remove(source, key) && record) {
       this.changed = true;
       this.pending.push(JSON.stringify({ op: 'del', source, key }));
       this.maybeFlush();
@@ -168,8 +196,8 @@ export class SyncState {
     this.lastFlush = Date.now();
     if (!this.pending.length) return;
     if (this.journalFd === undefined) {
-      fs.mkdirSync(this.dir, { recursive: true });
-      this.journalFd = fs.openSync(path.join(this.dir, 'state.journal'), 'a');
+      fs.mkdirSync(path.dirname(this.journalFile), { recursive: true });
+      this.journalFd = fs.openSync(this.journalFile, 'a');
     }
     fs.writeSync(this.journalFd, this.pending.join('\n') + '\n');
     this.pending = [];
@@ -177,6 +205,7 @@ export class SyncState {
 
   /** Writes a fresh snapshot atomically and empties the journal (nothing to do when nothing changed). */
   compact(): void {
+    if (this.overlay) return this.flush(); // a shard's records stay in its journal until finalize
     if (!this.changed && !this.hadJournal && this.journalFd === undefined) return;
     this.flush();
     fs.mkdirSync(this.dir, { recursive: true });

@@ -17,10 +17,13 @@ import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { planStep } from './plan';
 import { readSourceLabels } from './sourceLabels';
+import { shardDir, type ShardSpec } from './shard';
 import { loadOverrides } from '../dataset/overrides';
 import { notifyRun, type NotifyOptions } from '../notify';
 
 export interface EngineOptions {
+  /** Plan (preview) or carry out (run) only this shard's share of the import steps (src/core/run/shard.ts); finalize does the rest. */
+  shard?: ShardSpec;
   signal?: AbortSignal;
   logger?: Logger;
   resolver?: Resolver;
@@ -44,7 +47,7 @@ export interface RunOptions extends EngineOptions {
   notify?: NotifyOptions | false;
 }
 
-function requirePipeline(loaded: LoadedPipeline) {
+export function requirePipeline(loaded: LoadedPipeline) {
   if (!loaded.pipeline) {
     const first = loaded.problems.find((p) => p.severity === 'error');
     throw new UserError(`The pipeline file has errors; fix them first (run "data-pipelines validate ${loaded.file}").${first ? ` First: line ${first.range.line}: ${first.message}` : ''}`, 'invalid-pipeline');
@@ -52,7 +55,7 @@ function requirePipeline(loaded: LoadedPipeline) {
   return loaded.pipeline;
 }
 
-function selectedSteps(steps: Step[], only?: string[]): Step[] {
+export function selectedSteps(steps: Step[], only?: string[]): Step[] {
   if (!only?.length) return steps.filter((s) => s.enabled !== false);
   const missing = only.filter((n) => !steps.some((s) => s.name === n));
   if (missing.length) throw new UserError(`No step named ${missing.map((m) => `"${m}"`).join(', ')}. Steps: ${steps.map((s) => `"${s.name}"`).join(', ')}.`, 'unknown-step');
@@ -96,7 +99,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
     try {
       const objects = await listAll(source, step.name, o);
       const given = await readSourceLabels(source, objects, o.signal);
-      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local });
+      const preview = planStep(objects, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local, shard: o.shard });
       preview.warnings.push(...given.warnings);
       out.push(preview);
     } finally {
@@ -135,7 +138,7 @@ export async function verifyPipeline(loaded: LoadedPipeline, o: EngineOptions = 
   return out;
 }
 
-function addCounts(a: Counts, b: Counts): void {
+export function addCounts(a: Counts, b: Counts): void {
   for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
 }
 
@@ -158,7 +161,7 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
     const local = localFiles(loaded.datasetDir, { verify: o.verifyLocal });
-    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local });
+    const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local, shard: o.shard });
     preview.warnings.push(...given.warnings);
     const objects = objectsToFetch(listed, preview);
     logger.info(`[${step.name}] ${listed.length} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
@@ -177,17 +180,21 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
       signal: o.signal,
       logger,
       onProgress: o.onProgress,
+      tmpBase: o.shard ? path.join(shardDir(loaded.datasetDir, o.shard), 'tmp') : undefined,
+      keepEmptyDirs: !!o.shard,
     });
+    result.sourceId = source.id;
     for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
-    // After the step's last write: the folders' times, so the next plan stats folders, not files.
-    if (state.changed || local.moved || !foldersRecorded(loaded.datasetDir)) recordFolders(loaded.datasetDir, state);
+    // After the step's last write: the folders' times, so the next plan stats folders, not files
+    // (a shard leaves it to finalize: the other shards are still writing).
+    if (!o.shard && (state.changed || local.moved || !foldersRecorded(loaded.datasetDir))) recordFolders(loaded.datasetDir, state);
     return result;
   } finally {
     await source.close?.();
   }
 }
 
-function newRunRecord(loaded: LoadedPipeline, name: string, o: RunOptions, started: number): RunRecord {
+export function newRunRecord(loaded: LoadedPipeline, name: string, o: RunOptions, started: number): RunRecord {
   return {
     id: newRunId(),
     pipeline: name,
@@ -201,7 +208,7 @@ function newRunRecord(loaded: LoadedPipeline, name: string, o: RunOptions, start
   };
 }
 
-function ended(run: RunRecord, started: number): void {
+export function ended(run: RunRecord, started: number): void {
   run.endedAt = new Date().toISOString();
   run.durationMs = Date.now() - started;
 }
@@ -219,15 +226,15 @@ async function dryRun(loaded: LoadedPipeline, run: RunRecord, o: RunOptions, sta
 const emptyResult = (step: Step, status: StepResult['status'], errors: string[], since: number): StepResult => ({ name: step.name, type: stepType(step), status, counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors, problems: [], durationMs: Date.now() - since });
 
 /** One step of a run, of any kind; never throws: a failure is the step's result. */
-async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
+export async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
   const started = Date.now();
   const block = step.builtinTransformationBlock;
   const datasetDir = loaded.datasetDir;
   try {
     if (isImportBlock(block)) {
       const result = await importStep(loaded, step, block, state, claims, o, logger);
-      // An unchanged dataset keeps its state file and info.labels as they are.
-      if (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt'))) writeDatasetIndex(datasetDir, state);
+      // An unchanged dataset keeps its state file and info.labels as they are; a shard writes neither (finalize does).
+      if (!o.shard && (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt')))) writeDatasetIndex(datasetDir, state);
       state.compact();
       return result;
     }
@@ -260,7 +267,7 @@ async function runSteps(loaded: LoadedPipeline, steps: Step[], run: RunRecord, s
   if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
 }
 
-async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: string, o: RunOptions, logger: Logger): Promise<void> {
+export async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: string, o: RunOptions, logger: Logger): Promise<void> {
   if (o.notify === false || !(pipeline.notificationWebhook || pipeline.emailRecipients?.length)) return;
   try {
     run.notifications = await notifyRun(pipeline, run, o.notify ?? {}, logger);
@@ -272,6 +279,7 @@ async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: strin
 
 /** Runs the pipeline: imports, then actions and custom blocks, in file order, under the dataset's lock. */
 export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promise<RunRecord> {
+  if (o.shard && !o.dryRun) return (await import('./sharded')).runShard(loaded, o, o.shard);
   const pipeline = requirePipeline(loaded);
   const logger = o.logger ?? silentLogger;
   const steps = selectedSteps(pipeline.steps, o.steps);

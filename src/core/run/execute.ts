@@ -46,6 +46,10 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   logger: Logger;
   onProgress?: (e: ProgressEvent) => void;
+  /** Temporary files here instead of the dataset's .dsp/tmp (a shard's own). */
+  tmpBase?: string;
+  /** Leave the folders a file left (a shard: another shard may be writing into them; finalize prunes). */
+  keepEmptyDirs?: boolean;
 }
 
 /** A signal of our own that follows the caller's; every transfer in flight listens to it. */
@@ -111,7 +115,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   const tally = new StepTally(preview.warnings);
   tally.notePlanWarnings(preview.items);
   const { signal, stop, detach } = followSignal(o.signal);
-  const tmpBase = tmpDir(o.datasetDir);
+  const tmpBase = o.tmpBase ?? tmpDir(o.datasetDir);
   fs.mkdirSync(tmpBase, { recursive: true });
   const store = new StepStore({ sourceId: source.id, allowDuplicates: !!o.block.allowDuplicates, state: o.state, claims: o.claims, datasetDir: o.datasetDir, tally });
 
@@ -142,7 +146,7 @@ export async function executeStep(o: ExecuteOptions): Promise<StepResult> {
   });
   detach();
   if (total) logger.info(`[${preview.step}] transfers in flight: started at ${o.concurrency}, peaked at ${limits.peakLimit}, ended at ${limits.endLimit} (cap ${cap})`);
-  store.finish();
+  store.finish(!o.keepEmptyDirs);
   emit(true);
   return tally.result({ name: preview.step, type: preview.type }, total, !!o.signal?.aborted, started);
 }

@@ -12,6 +12,7 @@ import type { StateEntry, SyncState } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
 import { emptyCounts, type Category, type PlanItem, type SourceObject, type StepPreview } from '../types';
 import { makeKeyFilter } from '../util/glob';
+import { shardOfPath, type ShardSpec } from './shard';
 
 import { UNLABELED } from '../constants';
 
@@ -50,6 +51,8 @@ export interface PlanOptions {
   overrides?: Overrides;
   /** What the dataset folder holds: a sample whose file is gone is fetched again. */
   local?: LocalFiles;
+  /** Plan only this shard's share (src/core/run/shard.ts); every shard classifies the whole listing alike. */
+  shard?: ShardSpec;
 }
 
 /**
@@ -454,13 +457,22 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
   const claims = opts.claims ?? PathClaims.fromState(state);
   const warnings: string[] = [];
   const { classified, seen, atRoot } = classify(objects, opts);
-  const placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
+  let placed = classified.filter((c) => c.fileName !== undefined && c.item.status !== 'rejected');
   if ((block.category ?? 'split') === 'split') warnings.push(...balanceCategories(placed, opts));
   basePaths(placed, claims);
+  let shown = classified;
+  const { shard } = opts;
+  if (shard) {
+    // A placed sample goes by its folded path (colliding keys share it, so one shard settles them);
+    // what is not placed is only reported, by the shard of its key.
+    const mine = (c: Classified) => shardOfPath(c.basePath ?? c.obj.key, shard.count) === shard.index;
+    placed = placed.filter(mine);
+    shown = classified.filter(mine);
+  }
   const collisions = assignPaths(placed, opts, claims);
   decideStatus(placed, opts, claims);
-  const items: PlanItem[] = classified.map((c) => c.item);
-  for (const it of removedItems(opts, seen)) items.push(it);
+  const items: PlanItem[] = shown.map((c) => c.item);
+  for (const it of removedItems(opts, seen)) if (!shard || shardOfPath(it.path ?? it.key, shard.count) === shard.index) items.push(it);
 
   const { counts, byCategoryLabel, labels, unlabeled, hidden, warnings: readers } = summarize(items);
   warnings.push(...readers);

@@ -83,8 +83,11 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     const icon = statusIcon(r.status);
     item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
     const c = r.counts;
-    item.description = `${r.trigger} · ${formatTime(r.startedAt)} · ${r.status === 'running' ? 'running' : formatDuration(r.durationMs)} · ${c.new} new · ${c.changed} changed · ${c.rejected} rejected`;
-    item.tooltip = new vscode.MarkdownString(`**${r.pipeline}**: ${r.status}\n\n${r.trigger}, started ${formatTime(r.startedAt)}${r.durationMs !== undefined ? `, ${formatDuration(r.durationMs)}` : ''}\n\n${countsSummary(c)}${r.error ? `\n\n${r.error}` : ''}`);
+    // A sharded run (finalize) is one run; its shards are named in the description and the tooltip.
+    const sharded = r.shards ? ` · ${r.shards.length} shards` : '';
+    const shardLines = (r.shards ?? []).map((s) => `- shard ${s.shard}: ${s.status}, ${countsSummary(s.counts)}, ${formatDuration(s.durationMs)}`).join('\n');
+    item.description = `${r.trigger} · ${formatTime(r.startedAt)} · ${r.status === 'running' ? 'running' : formatDuration(r.durationMs)}${sharded} · ${c.new} new · ${c.changed} changed · ${c.rejected} rejected`;
+    item.tooltip = new vscode.MarkdownString(`**${r.pipeline}**: ${r.status}\n\n${r.trigger}, started ${formatTime(r.startedAt)}${r.durationMs !== undefined ? `, ${formatDuration(r.durationMs)}` : ''}\n\n${countsSummary(c)}${shardLines ? `\n\n${shardLines}` : ''}${r.error ? `\n\n${r.error}` : ''}`);
     item.contextValue = r.status === 'running' ? 'run.running' : 'run';
     item.command = { title: 'Show run report', command: 'dataPipelines.showRunReport', arguments: [runArg(r)] };
     return item;

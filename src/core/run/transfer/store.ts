@@ -142,10 +142,10 @@ export class StepStore {
     }
   }
 
-  /** Writes what is pending and removes the folders files left, if empty. */
-  finish(): void {
+  /** Writes what is pending and removes the folders files left, if empty (unless `prune` is false). */
+  finish(prune = true): void {
     this.o.state.flush();
-    pruneEmptyDirs(this.o.datasetDir, this.leftDirs);
+    if (prune) pruneEmptyDirs(this.o.datasetDir, this.leftDirs);
   }
 
   // The content the dataset holds: built on the first fetched file, so a no-op sync never reads it.
