@@ -82,6 +82,8 @@ describe('sharded runs in one process, from a folder', () => {
     await assert.rejects(finalizePipeline(loadPipelineFile(file), { trigger: 'cli' }), /Not every shard is done: 2\/3\. Run it/);
     assert.ok(!fs.existsSync(path.join(dir, 'sharded-dataset', 'info.labels')), 'no info.labels before finalize');
     assert.ok(!fs.existsSync(path.join(dir, 'sharded-dataset', '.dsp', 'state.json')), 'no merged state');
+    // A whole run meanwhile would be overwritten by the shards' journals at finalize: refused, with what to do.
+    await assert.rejects(runPipeline(loadPipelineFile(file), { trigger: 'cli' }), /not finalized \(2 of 3 in .*\)\. Run "finalize"/);
   });
 });
 

@@ -17,7 +17,7 @@ import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { planStep } from './plan';
 import { readSourceLabels } from './sourceLabels';
-import { shardDir, type ShardSpec } from './shard';
+import { shardDir, shardsPresent, type ShardSpec } from './shard';
 import { loadOverrides } from '../dataset/overrides';
 import { notifyRun, type NotifyOptions } from '../notify';
 
@@ -288,6 +288,9 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
   const run = newRunRecord(loaded, pipeline.name, o, started);
   if (o.dryRun) return dryRun(loaded, run, o, started);
 
+  // A sharded run not yet finalized: a whole run now would be overwritten by its journals at finalize.
+  const shards = shardsPresent(datasetDir);
+  if (shards.length) throw new UserError(`This dataset holds the shards of a sharded run that was not finalized (${shards.map((x) => `${x.indexes.length} of ${x.count}`).join(', ')} in ${path.join(datasetDir, '.dsp', 'shards')}). Run "finalize" once every shard is done, or remove that folder to drop them; then run again.`, 'shards-pending');
   const release = acquireLock(datasetDir, pipeline.name);
   let state: SyncState | undefined;
   try {
