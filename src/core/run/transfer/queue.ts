@@ -10,8 +10,9 @@ import { backoffMs, isRetryable, isThrottle } from '../../util/retry';
  * round shows queueing. When requests wait on each other (the CPU or the store is the limit: each
  * takes far longer than the quickest) or throughput stops growing, it holds; throttling halves it,
  * and the climb starts again. A round is as many completions as the limit, about one round trip:
- * a bucket 20 ms away climbs from 32 to 512 in about 0.1 s; on loopback the CPU queue shows at once
- * and the limit stays low, which also keeps sockets and memory down. Never above `max`, never below one.
+ * a bucket 20 ms away climbs from 32 to 256 in about 0.1 s (where this machine's CPU starts to
+ * queue); on loopback the CPU queue shows at once and the limit stays low, which also keeps sockets
+ * and memory down. Never above `max`, never below one.
  */
 export class AdaptiveLimit {
   current: number;
