@@ -43,5 +43,11 @@ describe('sync state', () => {
     const back = SyncState.load(dir);
     assert.equal(back.size, 1);
     assert.deepEqual(back.get(entry(2).source, entry(2).key), entry(2));
+    // The next run appends after the cut line: its first record must not be swallowed by it.
+    back.set(entry(3));
+    back.flush();
+    const again = SyncState.load(dir);
+    assert.deepEqual(again.get(entry(3).source, entry(3).key), entry(3));
+    assert.equal(again.size, 2);
   });
 });

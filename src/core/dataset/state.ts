@@ -197,7 +197,11 @@ export class SyncState {
     if (!this.pending.length) return;
     if (this.journalFd === undefined) {
       fs.mkdirSync(path.dirname(this.journalFile), { recursive: true });
-      this.journalFd = fs.openSync(this.journalFile, 'a');
+      this.journalFd = fs.openSync(this.journalFile, 'a+');
+      // A run killed mid-append left a line without its end: end it, or the first record of this run would join it and be lost.
+      const size = fs.fstatSync(this.journalFd).size;
+      const last = Buffer.alloc(1);
+      if (size > 0 && fs.readSync(this.journalFd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) fs.writeSync(this.journalFd, '\n');
     }
     fs.writeSync(this.journalFd, this.pending.join('\n') + '\n');
     this.pending = [];
