@@ -5,6 +5,7 @@ import { registerAddDataSource } from './commands/addDataSource';
 import { registerCancelRun } from './commands/cancelRun';
 import { registerClearSecret } from './commands/clearSecret';
 import { registerCreatePipeline } from './commands/createPipeline';
+import { registerFinalizeShards } from './commands/finalizeShards';
 import { registerMoveSecretToStorage } from './commands/moveSecretToStorage';
 import { registerOpenDataset } from './commands/openDataset';
 import { registerOpenExplorer } from './commands/openExplorer';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   for (const register of [
     registerRunPipeline,
     registerRunStep,
+    registerFinalizeShards,
     registerCancelRun,
     registerPreviewPipeline,
     registerPreviewStep,

@@ -16,6 +16,8 @@ export interface RunRequest {
   steps?: string[];
   /** Scheduled runs: progress in the status bar, a notification only when something needs attention. */
   quiet?: boolean;
+  /** Finalize a sharded run (the shards ran elsewhere: run --shard K/N) instead of running. */
+  finalize?: boolean;
 }
 
 export async function runWithProgress(svc: Services, req: RunRequest): Promise<RunRecord | undefined> {
@@ -55,7 +57,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
   let run: RunRecord | undefined;
   try {
     run = await vscode.window.withProgress(
-      { location: req.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: !req.quiet },
+      { location: req.quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `${req.finalize ? 'Finalizing the shards of' : 'Running'} ${what}`, cancellable: !req.quiet },
       async (progress, token) => {
         token.onCancellationRequested(() => {
           svc.log.warn(`Cancelling ${what}`);
@@ -67,7 +69,7 @@ export async function runWithProgress(svc: Services, req: RunRequest): Promise<R
           if (pct !== undefined) reported = Math.max(reported, pct);
           progress.report({ message, increment });
         });
-        const result = await c.runPipeline(loaded, {
+        const result = await (req.finalize ? c.finalizePipeline : c.runPipeline)(loaded, {
           trigger: req.trigger,
           steps: req.steps,
           signal: controller.signal,
