@@ -73,6 +73,27 @@ describe('sharded runs in one process, from a folder', () => {
     }
   });
 
+  it('a key crafted to equal another key\'s collision suffix, in another shard: no path is written twice', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src', 'data', 'cats');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'A.csv'), 'upper\n');
+    fs.writeFileSync(path.join(src, 'a.csv'), 'lower\n');
+    const pipe = (name: string) => writePipeline(dir, { name: 'S', dataset: `${name}-dataset`, steps: [{ name: 'import', builtinTransformationBlock: { type: 'folder-to-project', path: 'src/data', category: 'training' } }] }, `${name}.pipeline.json`);
+    const suffixed = (await previewPipeline(loadPipelineFile(pipe('probe'))))[0].items.find((i) => i.path && i.path !== 'training/cats/A.csv')!.path!;
+    assert.match(suffixed, /^training\/cats\/a~[^/]+\.csv$/);
+    fs.writeFileSync(path.join(src, suffixed.split('/').pop()!), 'crafted\n');
+    const count = [2, 3, 4, 5, 6, 7, 8].find((n) => shardOfPath(suffixed, n) !== shardOfPath('training/cats/a.csv', n))!;
+    const file = pipe('sharded');
+    await Promise.all(Array.from({ length: count }, (_, index) => runPipeline(loadPipelineFile(file), { trigger: 'cli', shard: { index, count } })));
+    const fin = await finalizePipeline(loadPipelineFile(file), { trigger: 'cli' });
+    assert.equal(fin.counts.new, 3, JSON.stringify(fin.counts));
+    const stored = fs.readdirSync(path.join(dir, 'sharded-dataset', 'training', 'cats')).sort();
+    assert.equal(stored.length, 3, `three files: ${stored.join(', ')}`);
+    const contents = stored.map((f) => fs.readFileSync(path.join(dir, 'sharded-dataset', 'training', 'cats', f), 'utf8')).sort();
+    assert.deepEqual(contents, ['crafted\n', 'lower\n', 'upper\n'], 'each sample kept its own bytes');
+  });
+
   it('finalize refuses while a shard has not run, and names it; nothing is merged', async () => {
     const dir = tempDir();
     folderFixture(dir);

@@ -466,6 +466,9 @@ export function planStep(objects: SourceObject[], opts: PlanOptions): StepPrevie
     // A placed sample goes by its folded path (colliding keys share it, so one shard settles them);
     // what is not placed is only reported, by the shard of its key.
     const mine = (c: Classified) => shardOfPath(c.basePath ?? c.obj.key, shard.count) === shard.index;
+    // The other shards' samples hold their own paths in this shard's view too, so a collision
+    // suffix chosen here never names a path another shard writes (a key crafted to equal a suffix).
+    for (const c of placed) if (!mine(c)) claims.claimIfFree(c.basePath!, ownerId(sourceId, c.obj.key));
     placed = placed.filter(mine);
     shown = classified.filter(mine);
   }
