@@ -9,6 +9,8 @@ export interface Args {
   verifyLocal: boolean;
   shard?: string;
   shards?: number;
+  image?: string;
+  volumeClaim?: string;
   quiet: boolean;
   verbose: boolean;
   steps: string[];
@@ -36,6 +38,8 @@ const OPTIONS = {
   'verify-local': { type: 'boolean' },
   shard: { type: 'string' },
   shards: { type: 'string' },
+  image: { type: 'string' },
+  'volume-claim': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
   step: { type: 'string', multiple: true },
@@ -89,6 +93,12 @@ function applyOption(a: Args, name: OptionName, value: () => string): void {
       break;
     case 'shards':
       a.shards = wholeNumber(value(), 1, 1024, '--shards takes the number of shards, 1 to 1024');
+      break;
+    case 'image':
+      a.image = value();
+      break;
+    case 'volume-claim':
+      a.volumeClaim = value();
       break;
     case 'quiet':
       a.quiet = true;

@@ -7,6 +7,7 @@ import { logEntry } from '../core/util/format';
 import { parseArgs, UsageError, type Args } from './args';
 import type { Command, CommandContext } from './commands/context';
 import { explore } from './commands/explore';
+import { exportCommand } from './commands/export';
 import { initTrainerCommand } from './commands/initTrainer';
 import { label } from './commands/label';
 import { preview } from './commands/preview';
@@ -34,6 +35,10 @@ Commands:
                                 shared dataset; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX
                                 with --shards N or DSP_SHARDS does the same); then
   finalize FILE                 merge the shards, write info.labels, run the actions once
+  export k8s FILE --shards N [--image IMG] [--volume-claim NAME]
+                                a Kubernetes Indexed Job over N shards and a finalize Job
+  export github-actions FILE --shards N
+                                a workflow: a matrix over N shards, then a finalize job
   runs FILE [--json]            the run history (newest first)
   label FILE --label L PATH…    give samples a label; --unlabel PATH… makes them unlabeled,
                                 --category C PATH… moves them to training|validation|testing
@@ -81,7 +86,7 @@ Exit codes:
   130  cancelled (Ctrl-C)
 `;
 
-const COMMANDS: Record<string, Command> = { validate, preview, verify, run, finalize, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
+const COMMANDS: Record<string, Command> = { validate, preview, verify, run, finalize, export: exportCommand, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
 
 function usageError(message: string): number {
   err(`data-pipelines: ${logEntry(message)}\n\n${USAGE}`);

@@ -6,6 +6,7 @@ export { datasetDirFor } from './pipeline/datasetDir';
 export { envResolver, parseRef, resolveValue, MissingSecretError, type Resolver, type SecretLookup } from './pipeline/refs';
 export { previewPipeline, verifyPipeline, runPipeline, type EngineOptions, type RunOptions, type StepVerification } from './run/engine';
 export { finalizePipeline } from './run/sharded';
+export { githubWorkflow, kubernetesManifests, type ExportOptions } from './export/manifests';
 export { parseShard, shardFrom, shardLabel, type ShardSpec } from './run/shard';
 export { listRuns, getRun, runsDir } from './run/history';
 export { DatasetLockedError } from './dataset/lock';

@@ -5,6 +5,7 @@ import { registerAddDataSource } from './commands/addDataSource';
 import { registerCancelRun } from './commands/cancelRun';
 import { registerClearSecret } from './commands/clearSecret';
 import { registerCreatePipeline } from './commands/createPipeline';
+import { registerExportShards } from './commands/exportShards';
 import { registerFinalizeShards } from './commands/finalizeShards';
 import { registerMoveSecretToStorage } from './commands/moveSecretToStorage';
 import { registerOpenDataset } from './commands/openDataset';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerRunPipeline,
     registerRunStep,
     registerFinalizeShards,
+    registerExportShards,
     registerCancelRun,
     registerPreviewPipeline,
     registerPreviewStep,
