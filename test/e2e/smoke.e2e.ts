@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitFor } from '../support/waitFor';
-import { openQuickInput, POLL_MS, projectRoot, screenshot } from './harness';
+import { openQuickInput, POLL_MS, projectRoot, runCommand, screenshot } from './harness';
 import { useWorkbench } from './setup';
 
 const PIPELINE_NAME = 'Smoke demo';
@@ -86,5 +86,24 @@ describe('e2e smoke: this extension in code-server + Chromium', function () {
     await sidebar.locator('.monaco-list-row').filter({ hasText: PIPELINE_NAME }).first().waitFor({ state: 'visible', timeout: 60_000 });
     const shot = await screenshot(p, 'smoke-sidebar');
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is not empty');
+  });
+
+  it('exports the pipeline as a GitHub workflow and as a Kubernetes Job, each into a new editor', async function () {
+    const p = vsc.page;
+    const answer = async (title: string) => {
+      await p.locator('.quick-input-widget .quick-input-title').filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await p.keyboard.press('Enter'); // the prefilled value
+    };
+    const editorShows = (text: string) => p.locator('.monaco-editor .view-lines').filter({ hasText: text }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await runCommand(p, 'Data Pipelines: Export as GitHub workflow…');
+    await answer('Shards');
+    await editorShows('data-pipelines finalize');
+    await screenshot(p, 'export-github-workflow');
+    await runCommand(p, 'Data Pipelines: Export as Kubernetes Job…');
+    await answer('Shards');
+    await answer('Container image');
+    await answer('Volume claim');
+    await editorShows('completionMode: Indexed');
+    await screenshot(p, 'export-kubernetes-job');
   });
 });

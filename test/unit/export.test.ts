@@ -1,12 +1,16 @@
 // Generated manifests for a sharded run: a Kubernetes Indexed Job plus a finalize Job, and a GitHub
-// Actions workflow with a matrix and a finalize job that needs it. Secrets only by reference.
-// (Checked here by their structure; the published JSON schemas are not in this repository yet.)
+// Actions workflow with a matrix and a finalize job that needs it. Secrets only by reference. Each
+// is validated against its published schema (test/support/manifest-validators.mjs), and checked
+// for what a sharded run needs.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { githubWorkflow, kubernetesManifests, loadPipelineFile } from '../../src/core';
 import { cronOf } from '../../src/core/export/manifests';
 import { cli } from '../support/sharded';
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { tempDir, writePipeline } from './helpers';
 
 function pipelineFile(): string {
@@ -18,7 +22,30 @@ function pipelineFile(): string {
   );
 }
 
-describe('export: manifests for a sharded run', () => {
+interface Validators {
+  validateJob(obj: unknown): void;
+  workflowErrors(name: string, content: string): Promise<string[]>;
+}
+
+/** The validators, bundled for this CommonJS test (they are ESM and import JSON). */
+function validators(): Validators {
+  const out = path.join(tempDir(), 'manifest-validators.cjs');
+  esbuild.buildSync({ entryPoints: [path.resolve(__dirname, '../../../test/support/manifest-validators.mjs')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error' });
+  return createRequire(__filename)(out) as Validators;
+}
+
+describe('export: manifests for a sharded run', function () {
+  this.timeout(60_000);
+  let v: Validators;
+  before(() => {
+    v = validators();
+  });
+
+  it('the validators refuse what the schemas refuse (they can fail)', async () => {
+    assert.throws(() => v.validateJob({ apiVersion: 'batch/v1', kind: 'Job', spec: { completionMode: 7, template: { spec: { containers: [{ name: 'a' }] } } } }), /completionMode/);
+    assert.match((await v.workflowErrors('w.yml', 'on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n')).join('\n'), /Unexpected value 'stepz'/);
+  });
+
   it('Kubernetes: an Indexed Job of N completions and a finalize Job on one shared volume, secrets as Secret references', () => {
     process.env.S3_SECRET_KEY = 'not-to-be-seen-8841';
     try {
@@ -26,6 +53,7 @@ describe('export: manifests for a sharded run', () => {
       assert.ok(!text.includes('not-to-be-seen-8841'), 'no secret value');
       const docs = parseAllDocuments(text).map((d) => d.toJSON());
       assert.equal(docs.length, 2);
+      for (const d of docs) v.validateJob(d); // Kubernetes' batch/v1 Job schema
       const [shards, finalize] = docs;
       assert.deepEqual([shards.apiVersion, shards.kind, finalize.kind], ['batch/v1', 'Job', 'Job']);
       assert.deepEqual([shards.spec.completionMode, shards.spec.completions, shards.spec.parallelism], ['Indexed', 4, 4]);
@@ -43,8 +71,10 @@ describe('export: manifests for a sharded run', () => {
     }
   });
 
-  it('GitHub Actions: the schedule from intervalStr, a matrix over the shards, a finalize job that needs it', () => {
-    const w = parse(githubWorkflow(loadPipelineFile(pipelineFile()), { shards: 3 }));
+  it('GitHub Actions: the schedule from intervalStr, a matrix over the shards, a finalize job that needs it', async () => {
+    const text = githubWorkflow(loadPipelineFile(pipelineFile()), { shards: 3 });
+    assert.deepEqual(await v.workflowErrors('sync.yml', text), [], "GitHub's workflow parser and schema");
+    const w = parse(text);
     assert.deepEqual(w.on.schedule, [{ cron: '0 */2 * * *' }]);
     assert.ok('workflow_dispatch' in w.on);
     assert.deepEqual(w.jobs.shard.strategy.matrix.shard, [1, 2, 3]);
@@ -74,5 +104,6 @@ describe('export: manifests for a sharded run', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /needs --shards N/);
     assert.equal(path.basename(file), 'sync.pipeline.json');
+    assert.ok(fs.existsSync(file));
   });
 });
