@@ -20,6 +20,8 @@ export interface ExportOptions {
   image?: string;
   /** Kubernetes: the PersistentVolumeClaim that holds the pipeline file and the dataset, shared by every pod. */
   volumeClaim?: string;
+  /** GitHub: the pipeline file's path in the repository (default: relative to the working directory). */
+  repoPath?: string;
 }
 
 /** Every ${secret:…} and ${env:…} the pipeline names, wherever it names them. */
@@ -116,7 +118,7 @@ export function kubernetesManifests(loaded: LoadedPipeline, o: ExportOptions): s
 export function githubWorkflow(loaded: LoadedPipeline, o: ExportOptions): string {
   const pipeline = need(loaded);
   checkShards(o.shards);
-  const file = path.relative(process.cwd(), path.resolve(loaded.file)).split(path.sep).join('/') || path.basename(loaded.file);
+  const file = o.repoPath ?? (path.relative(process.cwd(), path.resolve(loaded.file)).split(path.sep).join('/') || path.basename(loaded.file));
   const { secrets, env } = pipelineRefs(loaded);
   const jobEnv: Record<string, string> = {};
   for (const s of secrets) jobEnv[s] = `\${{ secrets.${s} }}`;
