@@ -105,5 +105,8 @@ describe('e2e smoke: this extension in code-server + Chromium', function () {
     await answer('Volume claim');
     await editorShows('completionMode: Indexed');
     await screenshot(p, 'export-kubernetes-job');
+    // Both are unsaved new documents: close them unsaved, or the window's close asks about them.
+    for (let i = 0; i < 2; i++) await runCommand(p, 'View: Revert and Close Editor');
+    await waitFor(async () => (await p.locator('.tabs-container .tab').filter({ hasText: /Untitled/ }).count()) === 0, 'the exported documents to close', 30_000, POLL_MS);
   });
 });
