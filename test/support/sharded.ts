@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { waitFor } from './waitFor';
 
 export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
@@ -51,15 +52,6 @@ export async function runSharded(file: string, shards: number, env: NodeJS.Proce
   return { shards: results, finalize: await cli(['finalize', file, '--json'], env) };
 }
 
-/** Waits for `ready`, checking every few milliseconds, up to `ms`. */
-export async function until(ready: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Starts shard K/N and SIGKILLs it once it has recorded at least one sample; resolves when it is gone. */
 export async function killShardMidway(file: string, k: number, n: number, datasetDir: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<CliResult> {
   const journal = path.join(datasetDir, '.dsp', 'shards', `${k}-of-${n}`, 'state.journal');
@@ -67,7 +59,7 @@ export async function killShardMidway(file: string, k: number, n: number, datase
   const done = cli(['run', file, '--shard', `${k}/${n}`, '--quiet', ...extra], env, (p) => (pid = p));
   let exited = false;
   void done.then(() => (exited = true));
-  await until(() => exited || (fs.existsSync(journal) && fs.statSync(journal).size > 0), 60_000, `shard ${k}/${n} to record a sample`);
+  await waitFor(() => exited || (fs.existsSync(journal) && fs.statSync(journal).size > 0), `shard ${k}/${n} to record a sample`, 60_000);
   if (!exited) process.kill(pid, 'SIGKILL');
   return done;
 }

@@ -147,6 +147,11 @@ export class SyncState {
     for (const bySource of this.entries.values()) yield* bySource.values();
   }
 
+  /** How many entries `source` has. */
+  countFor(source: string): number {
+    return this.entries.get(source)?.size ?? 0;
+  }
+
   forSource(source: string): StateEntry[] {
     return [...(this.entries.get(source)?.values() ?? [])];
   }

@@ -262,9 +262,21 @@ async function runSteps(loaded: LoadedPipeline, steps: Step[], run: RunRecord, s
       break;
     }
   }
+  settleRun(run, o.signal);
+}
+
+/** The run's status from its steps' (the worst wins; cancelled when the signal aborted), and the first failure's error. */
+export function settleRun(run: RunRecord, signal: AbortSignal | undefined): void {
   const statuses = run.steps.map((s) => s.status);
-  run.status = o.signal?.aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
+  run.status = signal?.aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
   if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+}
+
+/** A run that threw: failed (or cancelled), with the error as its message and in the log. */
+export function failRun(run: RunRecord, err: unknown, signal: AbortSignal | undefined, logger: Logger): void {
+  run.status = signal?.aborted ? 'cancelled' : 'failed';
+  run.error = errorMessage(err);
+  logger.error(run.error);
 }
 
 export async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: string, o: RunOptions, logger: Logger): Promise<void> {
@@ -302,9 +314,7 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
     logger.info(`Run ${run.id} of "${pipeline.name}" (${o.trigger}) into ${datasetDir}`);
     await runSteps(loaded, steps, run, state, o, logger);
   } catch (err) {
-    run.status = o.signal?.aborted ? 'cancelled' : 'failed';
-    run.error = errorMessage(err);
-    logger.error(run.error);
+    failRun(run, err, o.signal, logger);
   } finally {
     try {
       state?.compact();

@@ -381,10 +381,9 @@ function removedItems(opts: PlanOptions, seen: ListedKeys): PlanItem[] {
   const { state, block, sourceId } = opts;
   const out: PlanItem[] = [];
   if (!state) return out;
-  const held = state.forSource(sourceId);
   // Every entry of this source was listed again (the usual re-sync): nothing to look for.
-  if (seen.known === held.length) return out;
-  for (const e of held) {
+  if (seen.known === state.countFor(sourceId)) return out;
+  for (const e of state.forSource(sourceId)) {
     if (seen.has(e.key)) continue;
     out.push({
       key: e.key,

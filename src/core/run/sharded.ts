@@ -14,8 +14,8 @@ import { metaDir, SyncState, type StateEntry } from '../dataset/state';
 import { isImportBlock, type Step } from '../pipeline/model';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { emptyCounts, silentLogger, type Counts, type Logger, type RunRecord, type StepResult } from '../types';
-import { errorMessage, UserError } from '../util/errors';
-import { addCounts, ended, newRunRecord, notifyAfter, requirePipeline, runStep, selectedSteps, type RunOptions } from './engine';
+import { UserError } from '../util/errors';
+import { addCounts, ended, failRun, newRunRecord, notifyAfter, requirePipeline, runStep, selectedSteps, settleRun, type RunOptions } from './engine';
 import { clearTemp, pruneEmptyDirs } from './execute';
 import { pruneRuns, saveRun } from './history';
 import { SHARD_JOURNAL, SHARD_RESULT, shardDir, shardLabel, shardsPresent, type ShardSpec } from './shard';
@@ -27,11 +27,6 @@ interface ShardResult {
 }
 
 const isImport = (s: Step) => isImportBlock(s.builtinTransformationBlock);
-
-function statusOf(run: RunRecord, aborted: boolean): RunRecord['status'] {
-  const statuses = run.steps.map((s) => s.status);
-  return aborted || statuses.includes('cancelled') ? 'cancelled' : statuses.includes('failed') ? 'failed' : statuses.includes('partial') ? 'partial' : 'success';
-}
 
 /** One shard: its share of every import step; actions, notifications and the dataset's index are finalize's. */
 export async function runShard(loaded: LoadedPipeline, o: RunOptions, shard: ShardSpec): Promise<RunRecord> {
@@ -59,12 +54,9 @@ export async function runShard(loaded: LoadedPipeline, o: RunOptions, shard: Sha
       if (result.status === 'failed') break;
     }
     state.compact();
-    run.status = statusOf(run, !!o.signal?.aborted);
-    if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+    settleRun(run, o.signal);
   } catch (err) {
-    run.status = o.signal?.aborted ? 'cancelled' : 'failed';
-    run.error = errorMessage(err);
-    logger.error(run.error);
+    failRun(run, err, o.signal, logger);
   } finally {
     ended(run, started);
     fs.mkdirSync(dir, { recursive: true });
@@ -225,13 +217,10 @@ export async function finalizePipeline(loaded: LoadedPipeline, o: RunOptions): P
       run.steps.push(result);
       addCounts(run.counts, result.counts);
     }
-    run.status = statusOf(run, !!o.signal?.aborted);
-    if (run.status === 'failed') run.error = run.steps.find((s) => s.status === 'failed')?.errors[0];
+    settleRun(run, o.signal);
     fs.rmSync(path.join(metaDir(datasetDir), 'shards'), { recursive: true, force: true });
   } catch (err) {
-    run.status = o.signal?.aborted ? 'cancelled' : 'failed';
-    run.error = errorMessage(err);
-    logger.error(run.error);
+    failRun(run, err, o.signal, logger);
   } finally {
     ended(run, started);
     saveRun(datasetDir, run);
