@@ -9,7 +9,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { loadPipelineFile } from '../../src/core';
 import { makePng } from '../../src/demo/images';
 import { waitFor } from '../support/waitFor';
-import { clickLens, openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
+import { clearNotifications, clickLens, openFile, POLL_MS, screenshot, waitForNotification } from './harness';
 import { useWorkbench } from './setup';
 
 const NAME = 'Explore demo';
@@ -89,7 +89,7 @@ describe('data explorer e2e', function () {
   it('the next run keeps the label a person gave', async function () {
     const p = page();
     await openFile(p, 'explore.pipeline.json');
-    await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
+    await clearNotifications(p);
     await clickLens(p, '▶ Run pipeline');
     await waitForNotification(p, /Explore demo: success/, 120_000);
     assert.ok(fs.existsSync(path.join(datasetDir(), 'training', 'bikes', 'mystery.png')));

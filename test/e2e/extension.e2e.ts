@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { loadPipelineFile, loadPipelineText, previewPipeline } from '../../src/core';
 import { waitFor } from '../support/waitFor';
-import { clickLens, openFile, POLL_MS, resultsDir, runCommand, S3_ENV, seedBucket, screenshot, waitForNotification } from './harness';
+import { clearNotifications, clickLens, openFile, POLL_MS, resultsDir, runCommand, S3_ENV, screenshot, seedBucket, waitForNotification } from './harness';
 import { useWorkbench } from './setup';
 
 const S3 = S3_ENV;
@@ -159,7 +159,7 @@ describe('extension e2e (trusted workspace)', function () {
     await note.getByRole('button', { name: 'Show Problems' }).waitFor({ state: 'visible', timeout: 10_000 });
     await screenshot(p, 'run-refused');
     assert.ok(!existsSync(path.join(vsc.workspace, 'unknown-type-dataset')), 'nothing was synced');
-    await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
+    await clearNotifications(p);
     await runCommand(p, 'View: Close All Editors');
   });
 

@@ -591,6 +591,15 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
   return toast;
 }
 
+/**
+ * Clears every notification toast and waits until none is left. The palette closes before the
+ * command has run: a test that goes on at once can see its next toast cleared by this one.
+ */
+export async function clearNotifications(page: Page, timeoutMs = 30_000): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => undefined);
+  await waitFor(async () => (await page.locator('.notifications-toasts .notification-toast').count()) === 0, 'the notification toasts to be cleared', timeoutMs, POLL_MS);
+}
+
 /** Saves a full-window PNG as test-results/e2e/NAME.png; returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const dir = resultsDir();

@@ -11,7 +11,7 @@ import { loadPipelineFile } from '../../src/core';
 import { makePng } from '../../src/demo/images';
 import { TEST_TRAINER_SCRIPT } from '../support/testTrainer';
 import { waitFor } from '../support/waitFor';
-import { clickLens, openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
+import { clearNotifications, clickLens, openFile, POLL_MS, runCommand, screenshot, waitForNotification } from './harness';
 import { snapshot } from '../unit/helpers';
 import { useWorkbench } from './setup';
 
@@ -83,10 +83,10 @@ describe('training e2e: Retrain, Compare versions, Restore version', function ()
     v1Files = snapshot(datasetDir);
     // New data arrives; the next run syncs it, retrains and keeps v2.
     fs.writeFileSync(path.join(vsc.workspace, 'raw', 'cars', 'cars.9.png'), png(999));
-    await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
+    await clearNotifications(p);
     await clickLens(p, '▶ Run pipeline');
     await waitForNotification(p, /Train demo: success .*1 new.*validation\.accuracy 0\.75 \(was 0\.625, \+0\.125\)/, 120_000);
-    await runCommand(p, 'Notifications: Clear All Notifications').catch(() => undefined);
+    await clearNotifications(p);
     // The step's own lens: retrain (and version and zip) without syncing.
     await clickLens(p, '▶ Retrain');
     await waitForNotification(p, /Train demo: success .*validation\.accuracy 0\.875 \(was 0\.75, \+0\.125\)/, 120_000);
