@@ -11,7 +11,24 @@ createRequire(import.meta.url)('node:child_process').execFileSync(process.execPa
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
+// What the engine's code is, for the no-op memo (src/core/run/noopMemo.ts): a memo another build
+// planned is never reused, so a changed contract always plans in full. A digest of src/core.
+function engineBuild() {
+  const h = createRequire(import.meta.url)('node:crypto').createHash('sha256');
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(`${p}\0`).update(fs.readFileSync(p));
+    }
+  };
+  walk('src/core');
+  walk('schemas');
+  return `${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}+${h.digest('hex').slice(0, 16)}`;
+}
+
 const common = {
+  define: { __DSP_VERSION__: JSON.stringify(engineBuild()) },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -1,5 +1,5 @@
 // Exit codes of data-pipelines (the usage text lists them).
-import type { RunRecord } from '../core';
+import type { RunRecord } from '../core/types';
 
 export const EXIT = {
   ok: 0,

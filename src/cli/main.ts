@@ -1,22 +1,11 @@
 // data-pipelines: the headless command over the same engine the editor uses. This file is the
 // entry point (dist/cli.js) and the usage text; each command is a file in ./commands.
 import { setFlagsFromString } from 'node:v8';
-import { DatasetLockedError } from '../core';
+import { DatasetLockedError } from '../core/dataset/lock';
 import { errorMessage } from '../core/util/errors';
 import { logEntry } from '../core/util/format';
 import { parseArgs, UsageError, type Args } from './args';
 import type { Command, CommandContext } from './commands/context';
-import { explore } from './commands/explore';
-import { exportCommand } from './commands/export';
-import { initTrainerCommand } from './commands/initTrainer';
-import { label } from './commands/label';
-import { preview } from './commands/preview';
-import { finalize, run } from './commands/run';
-import { runs } from './commands/runs';
-import { serve } from './commands/serve';
-import { validate } from './commands/validate';
-import { verify } from './commands/verify';
-import { versions } from './commands/versions';
 import { EXIT } from './exit';
 import { err, stderrLogger } from './output';
 
@@ -86,7 +75,22 @@ Exit codes:
   130  cancelled (Ctrl-C)
 `;
 
-const COMMANDS: Record<string, Command> = { validate, preview, verify, run, finalize, export: exportCommand, runs, versions, 'init-trainer': initTrainerCommand, explore, label, serve };
+// Each command's module (and the part of the engine it needs) loads when the command runs: a
+// no-op `run` does not start up the exporter, the trainer, the API server or the mailer.
+const COMMANDS: Record<string, Command> = {
+  validate: async (c) => (await import('./commands/validate')).validate(c),
+  preview: async (c) => (await import('./commands/preview')).preview(c),
+  verify: async (c) => (await import('./commands/verify')).verify(c),
+  run: async (c) => (await import('./commands/run')).run(c),
+  finalize: async (c) => (await import('./commands/run')).finalize(c),
+  export: async (c) => (await import('./commands/export')).exportCommand(c),
+  runs: async (c) => (await import('./commands/runs')).runs(c),
+  versions: async (c) => (await import('./commands/versions')).versions(c),
+  'init-trainer': async (c) => (await import('./commands/initTrainer')).initTrainerCommand(c),
+  explore: async (c) => (await import('./commands/explore')).explore(c),
+  label: async (c) => (await import('./commands/label')).label(c),
+  serve: async (c) => (await import('./commands/serve')).serve(c),
+};
 
 function usageError(message: string): number {
   err(`data-pipelines: ${logEntry(message)}\n\n${USAGE}`);

@@ -1,5 +1,5 @@
 // What the CLI writes: human text (escaped), JSON, tables, the progress bar and log lines.
-import { emptyCounts, type Counts, type Logger, type ProgressEvent, type RunRecord, type StepPreview } from '../core';
+import { emptyCounts, type Counts, type Logger, type ProgressEvent, type RunRecord, type StepPreview } from '../core/types';
 import { UNLABELED } from '../core/constants';
 import { escapeControl, escapeHuman, formatBytes, logEntry } from '../core/util/format';
 import type { Args } from './args';

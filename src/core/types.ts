@@ -97,6 +97,12 @@ export interface Source {
   prepareTransfers?(count: number, tmpBase: string): Promise<string | undefined>;
   /** Fetches into a temporary file by the faster way, or undefined: then the executor uses open(). */
   fetchToFile?(obj: SourceObject, signal: AbortSignal): Promise<FetchedFile> | undefined;
+  /**
+   * After list(): how the listing was cut into parts (S3: the folders listed apart), for the next
+   * listing to request at once instead of after the first round trip. Opaque to the engine, which
+   * keeps it per source (listingHints.ts) and hands it back through SourceContext.listingHint.
+   */
+  listingPlan?(): string[] | undefined;
   /** Transfers in flight to begin with. */
   readonly defaultConcurrency: number;
   /** How far the transfers in flight may grow while throughput grows (unset: they stay at defaultConcurrency). */

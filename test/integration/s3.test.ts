@@ -90,6 +90,50 @@ describe('S3 source against Ceph RGW', function () {
     }
   });
 
+  it("the next listing asks for the last one's parts at once; a changed layout still lists exactly the bucket", async () => {
+    const bucket = await createBucket(admin, 'hint');
+    const keys = ['h/a/1.txt', 'h/a/2.txt', 'h/b/1.txt', 'h/c/x/1.txt', 'h/top.txt', ...Array.from({ length: 9 }, (_, i) => `h/f${i}/k.txt`)];
+    await putMany(admin, bucket, keys.map((k) => ({ key: k, body: k })));
+    const byteOrder = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const listWith = async (hint: string[] | undefined) => {
+      const source = (await createSource({ type: 's3-to-project', path: `s3://${bucket}/h/`, endpoint: '${env:S3_ENDPOINT}', accessKey: e.accessKey, secretKey: '${secret:S3_SECRET_KEY}' }, { baseDir: '/', datasetDir: '/nonexistent', resolver: envResolver(resolverEnv()), logger: console as never, step: 'Fetch', listingHint: (id) => (id.endsWith(`/${bucket}/h/`) ? hint : undefined) })) as S3Source;
+      // Which listings were asked for before the first level (the delimiter listing) answered.
+      const calls: { prefix: string; delimiter?: string; beforeLevel: boolean }[] = [];
+      let levelDone = false;
+      const listPage = source.client.listPage.bind(source.client);
+      source.client.listPage = async (prefix, opts, signal) => {
+        calls.push({ prefix, delimiter: opts.delimiter, beforeLevel: !levelDone });
+        const page = await listPage(prefix, opts, signal);
+        if (opts.delimiter && prefix === 'h/') levelDone = true;
+        return page;
+      };
+      try {
+        const listed: string[] = [];
+        for await (const o of source.list()) listed.push(o.key);
+        return { listed, calls, plan: source.listingPlan() };
+      } finally {
+        await source.close?.();
+      }
+    };
+    const cold = await listWith(undefined);
+    assert.deepEqual(cold.listed, byteOrder(keys));
+    assert.ok(cold.plan && cold.plan.length >= 9, JSON.stringify(cold.plan));
+    assert.deepEqual(cold.calls.filter((c) => c.beforeLevel).map((c) => c.prefix), ['h/'], 'without a hint, the parts wait for the first level');
+    const warm = await listWith(cold.plan);
+    assert.deepEqual(warm.listed, cold.listed);
+    assert.equal(warm.calls.length, cold.calls.length, 'the same requests, no more');
+    assert.ok(warm.calls.filter((c) => c.beforeLevel).length >= 9, `the parts are asked for with the first level: ${JSON.stringify(warm.calls)}`);
+    assert.deepEqual(warm.plan, cold.plan);
+    // The bucket changes: a folder goes, one comes, an object lands beside the folders.
+    await del(admin, bucket, 'h/f3/k.txt');
+    await putMany(admin, bucket, [{ key: 'h/new/1.txt', body: 'n' }, { key: 'h/f30.txt', body: 'f' }]);
+    const now = byteOrder([...keys.filter((k) => k !== 'h/f3/k.txt'), 'h/new/1.txt', 'h/f30.txt']);
+    const changed = await listWith(cold.plan);
+    assert.deepEqual(changed.listed, now, 'the hint is only a head start: the listing is the bucket as it is');
+    assert.deepEqual((await listWith(undefined)).listed, now);
+    assert.ok(!changed.plan!.some((p) => p.includes('h/f3/')) && changed.plan!.some((p) => p.includes('h/new/')), 'and the next hint is the new layout');
+  });
+
   describe('a bucket of 1,203 objects', () => {
     let bucket: string;
     const keys: string[] = [];
@@ -143,6 +187,8 @@ describe('S3 source against Ceph RGW', function () {
       assert.equal(proxy.counts.get, 0, 'an unchanged object costs no GET');
       assert.equal(proxy.counts.head, 0, 'an unchanged object costs no HEAD');
       assert.equal(proxy.counts.list, 1 + 3 * Math.ceil(401 / 100));
+      const hints = JSON.parse(fs.readFileSync(path.join(dir, 'dataset', '.dsp', 'listing.json'), 'utf8'));
+      assert.deepEqual(Object.values(hints), [['level:data/birds/', 'level:data/cats/', 'level:data/dogs/']], 'the run kept the listing\'s parts for the next one');
     });
   });
 

@@ -52,6 +52,18 @@ describe('S3 listing and error XML', () => {
     assert.deepEqual(page.objects, []);
   });
 
+  it('a store that gives no ETag, or an empty one, and entries in any field order: each key its size and version', () => {
+    const entries = Array.from({ length: 300 }, (_, i) => (i === 150 ? `<Contents><Size>${i}</Size><Key>k${i}</Key><ETag/></Contents>` : `<Contents><Key>k${i}</Key><Size>${i}</Size></Contents>`));
+    const page = parseListObjectsV2(`<ListBucketResult>${entries.join('')}<IsTruncated>false</IsTruncated></ListBucketResult>`);
+    assert.equal(page.objects.length, 300);
+    assert.deepEqual(page.objects[150], { key: 'k150', size: 150, etag: '' });
+    assert.ok(page.objects.every((o, i) => o.key === `k${i}` && o.size === i && o.etag === ''));
+    const later = parseListObjectsV2('<ListBucketResult><Contents><Key>a</Key><Size>1</Size></Contents><Contents><Key>b</Key><Size>2</Size><ETag>"e2"</ETag></Contents></ListBucketResult>');
+    assert.deepEqual(later.objects.map((o) => o.etag), ['', 'e2'], "one entry's missing ETag is not the next entry's");
+    const utf8 = parseListObjectsV2(Buffer.from('<ListBucketResult><Contents><Key>caf\u00e9/\u732b &amp; \u{1F408}.png</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag></Contents></ListBucketResult>'));
+    assert.deepEqual(utf8.objects, [{ key: 'caf\u00e9/\u732b & \u{1F408}.png', size: 3, etag: 'abc' }], 'offsets found in the latin1 text decode as UTF-8');
+  });
+
   it('rejects a page cut short, so the listing is retried', () => {
     assert.throws(() => parseListObjectsV2(AWS_PAGE.slice(0, AWS_PAGE.indexOf('</Contents>') - 5)), /unterminated|truncated/);
     assert.throws(() => parseListObjectsV2('<html>proxy error</html>'), /not a ListObjectsV2/);

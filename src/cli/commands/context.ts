@@ -1,5 +1,7 @@
 // What every command gets, and the loading that preview, verify and run share.
-import { formatProblem, loadPipelineFile, type EngineOptions, type LoadedPipeline, type Logger, type ProgressEvent } from '../../core';
+import { formatProblem, loadPipelineFile, type LoadedPipeline } from '../../core/pipeline/validate';
+import type { EngineOptions } from '../../core/run/engine';
+import type { Logger, ProgressEvent } from '../../core/types';
 import { escapeControl } from '../../core/util/format';
 import { requireFile, type Args } from '../args';
 import { EXIT } from '../exit';

@@ -2,7 +2,9 @@
 // sample and the data-quality findings), under the dataset's lock. Nothing in the dataset moves.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { explorerFiles, loadPipelineFile, refreshExplorer, type ExplorerDoc, type QualityReport } from '../../core';
+import { explorerFiles, refreshExplorer, type ExplorerDoc } from '../../core/explorer/explorer';
+import type { QualityReport } from '../../core/explorer/quality';
+import { loadPipelineFile } from '../../core/pipeline/validate';
 import { escapeControl } from '../../core/util/format';
 import { requireFile } from '../args';
 import { EXIT } from '../exit';

@@ -1,7 +1,8 @@
 // data-pipelines export k8s FILE --shards N [--image IMG] [--volume-claim NAME]
 // data-pipelines export github-actions FILE --shards N
 // A sharded run as a Kubernetes Indexed Job plus a finalize Job, or as a GitHub Actions workflow.
-import { githubWorkflow, kubernetesManifests, loadPipelineFile } from '../../core';
+import { githubWorkflow, kubernetesManifests } from '../../core/export/manifests';
+import { loadPipelineFile } from '../../core/pipeline/validate';
 import { UsageError } from '../args';
 import { EXIT } from '../exit';
 import { err, out } from '../output';

@@ -3,7 +3,8 @@
 // state follow, and labels-override.json keeps the decision for every later sync.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatProblem, loadPipelineFile, relabelSamples, type RelabelResult } from '../../core';
+import { relabelSamples, type RelabelResult } from '../../core/dataset/relabel';
+import { formatProblem, loadPipelineFile } from '../../core/pipeline/validate';
 import { escapeControl } from '../../core/util/format';
 import { UsageError, requireFile, type Args } from '../args';
 import { EXIT } from '../exit';

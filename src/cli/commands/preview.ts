@@ -1,5 +1,6 @@
 // data-pipelines preview FILE [--json]: every object with its label, category, path and action.
-import { previewPipeline, shardFrom } from '../../core';
+import { previewPipeline } from '../../core/run/engine';
+import { shardFrom } from '../../core/run/shard';
 import { EXIT } from '../exit';
 import { out, outJson, previewTable } from '../output';
 import { loadForEngine, type CommandContext } from './context';

@@ -1,6 +1,10 @@
 // data-pipelines run FILE [--dry-run]: sync the dataset and run the post-sync actions.
 import * as path from 'node:path';
-import { finalizePipeline, runPipeline, shardFrom, smtpFromEnv, type RunRecord } from '../../core';
+import { smtpFromEnv } from '../../core/notify/email';
+import { runPipeline } from '../../core/run/engine';
+import { shardFrom } from '../../core/run/shard';
+import { finalizePipeline } from '../../core/run/sharded';
+import type { RunRecord } from '../../core/types';
 import { formatMetric, orderedMetrics, tableCells } from '../../core/train/metrics';
 import { escapeControl, logEntry } from '../../core/util/format';
 import { exitForRun } from '../exit';

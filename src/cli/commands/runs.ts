@@ -1,5 +1,6 @@
 // data-pipelines runs FILE [--json] [--limit N]: the run history, newest first.
-import { listRuns, loadPipelineFile } from '../../core';
+import { loadPipelineFile } from '../../core/pipeline/validate';
+import { listRuns } from '../../core/run/history';
 import { requireFile } from '../args';
 import { EXIT } from '../exit';
 import { out, outJson, table } from '../output';

@@ -1,5 +1,5 @@
 // data-pipelines validate FILE [--json]
-import { formatProblem, loadPipelineFile } from '../../core';
+import { formatProblem, loadPipelineFile } from '../../core/pipeline/validate';
 import { escapeControl } from '../../core/util/format';
 import { requireFile } from '../args';
 import { EXIT } from '../exit';

@@ -1,5 +1,5 @@
 // data-pipelines verify FILE [--step NAME]: each import step's location and credentials.
-import { verifyPipeline, type StepVerification } from '../../core';
+import { verifyPipeline, type StepVerification } from '../../core/run/engine';
 import { escapeControl, formatBytes, logEntry } from '../../core/util/format';
 import { EXIT } from '../exit';
 import { out, outJson } from '../output';

@@ -1,7 +1,7 @@
 // data-pipelines versions FILE [show ID | diff A B | restore ID [--to DIR] | prune --keep N] [--json]:
 // the versions createVersion keeps (dataset, labels, pipeline file, model, metrics).
 import * as path from 'node:path';
-import { loadPipelineFile } from '../../core';
+import { loadPipelineFile } from '../../core/pipeline/validate';
 import { formatMetric, orderedMetrics } from '../../core/train/metrics';
 import { diffVersions, getVersion, listVersions, pruneVersions, restoreVersion, versionFiles, type VersionDiff, type VersionInfo } from '../../core/train/versions';
 import { escapeControl } from '../../core/util/format';

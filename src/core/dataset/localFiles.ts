@@ -97,3 +97,25 @@ export function recordFolders(datasetDir: string, state: SyncState): void {
 export function foldersRecorded(datasetDir: string): boolean {
   return fs.existsSync(path.join(metaDir(datasetDir), FOLDERS_FILE));
 }
+
+/**
+ * The folder record's text when every folder it names still has its recorded time (nothing was
+ * added, deleted or renamed in the dataset since), else undefined: the no-op memo's local input.
+ */
+export function foldersAsRecorded(datasetDir: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(metaDir(datasetDir), FOLDERS_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let times: unknown;
+  try {
+    times = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!times || typeof times !== 'object' || Array.isArray(times)) return undefined;
+  for (const [dir, t] of Object.entries(times as Record<string, string>)) if (mtimeOf(abs(datasetDir, dir)) !== t) return undefined;
+  return text;
+}

@@ -12,14 +12,15 @@ import type { LoadedPipeline } from '../pipeline/validate';
 import { createSource, errorKind, type SourceContext } from '../sources';
 import { emptyCounts, silentLogger, type Counts, type Logger, type ProgressEvent, type RunRecord, type Source, type SourceObject, type StepPreview, type StepResult, type Trigger, type VerifyResult } from '../types';
 import { errorMessage, UserError } from '../util/errors';
-import { runActionStep, runCustomStep } from './actions';
 import { clearTemp, executeStep } from './execute';
 import { markAbandoned, newRunId, pruneRuns, saveRun } from './history';
 import { planStep } from './plan';
 import { readSourceLabels } from './sourceLabels';
 import { shardDir, shardsPresent, type ShardSpec } from './shard';
 import { loadOverrides } from '../dataset/overrides';
-import { notifyRun, type NotifyOptions } from '../notify';
+import type { NotifyOptions } from '../notify';
+import { keepListingHint, readListingHints } from './listingHints';
+import { ListingDigest, memoInputs, recordMemo, reusableResult, stateSignature, type MemoInputs } from './noopMemo';
 
 export interface EngineOptions {
   /** Plan (preview) or carry out (run) only this shard's share of the import steps (src/core/run/shard.ts); finalize does the rest. */
@@ -62,15 +63,16 @@ export function selectedSteps(steps: Step[], only?: string[]): Step[] {
   return steps.filter((s) => only.includes(s.name));
 }
 
-function contextFor(loaded: LoadedPipeline, step: Step, o: EngineOptions): SourceContext {
-  return { baseDir: path.dirname(path.resolve(loaded.file)), datasetDir: loaded.datasetDir, resolver: o.resolver ?? envResolver(), logger: o.logger ?? silentLogger, step: step.name };
+function contextFor(loaded: LoadedPipeline, step: Step, o: EngineOptions, hints?: Record<string, string[]>): SourceContext {
+  return { baseDir: path.dirname(path.resolve(loaded.file)), datasetDir: loaded.datasetDir, resolver: o.resolver ?? envResolver(), logger: o.logger ?? silentLogger, step: step.name, listingHint: hints && ((id) => hints[id]) };
 }
 
-async function listAll(source: Source, step: string, o: EngineOptions): Promise<SourceObject[]> {
+async function listAll(source: Source, step: string, o: EngineOptions, digest?: ListingDigest): Promise<SourceObject[]> {
   const out: SourceObject[] = [];
   let last = 0;
   for await (const obj of source.list(o.signal)) {
     out.push(obj);
+    digest?.add(obj);
     if (o.onProgress && out.length - last >= 1000) {
       last = out.length;
       o.onProgress({ step, phase: 'listing', done: out.length, total: 0, bytes: 0, message: `listed ${out.length} objects` });
@@ -95,7 +97,7 @@ export async function previewPipeline(loaded: LoadedPipeline, o: EngineOptions =
   for (const step of selectedSteps(pipeline.steps, o.steps)) {
     const block = step.builtinTransformationBlock;
     if (!isImportBlock(block)) continue;
-    const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+    const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o, readListingHints(loaded.datasetDir)));
     try {
       const objects = await listAll(source, step.name, o);
       const given = await readSourceLabels(source, objects, o.signal);
@@ -151,19 +153,80 @@ function objectsToFetch(listed: SourceObject[], preview: StepPreview): Map<strin
   return objects;
 }
 
+/**
+ * The run's sync state and path claims, loaded on first use: a re-sync whose plan is the last
+ * no-op's (noopMemo.ts) reads neither. `noops`: the import steps that planned nothing to do.
+ */
+export class RunState {
+  private s: SyncState | undefined;
+  private c: PathClaims | undefined;
+  readonly noops = new Map<string, { inputs: MemoInputs; result: StepResult }>();
+
+  constructor(
+    private readonly load: () => SyncState,
+    /** Whether import steps may reuse, and record, a no-op's result. */
+    readonly memo = false,
+  ) {}
+
+  static of(state: SyncState, claims: PathClaims): RunState {
+    const r = new RunState(() => state);
+    [r.s, r.c] = [state, claims];
+    return r;
+  }
+
+  get state(): SyncState {
+    return (this.s ??= this.load());
+  }
+
+  get claims(): PathClaims {
+    return (this.c ??= PathClaims.fromState(this.state));
+  }
+
+  /** The state, if something has loaded it. */
+  get loaded(): SyncState | undefined {
+    return this.s;
+  }
+}
+
+/** The last no-op's result for this step, when the listing and every other input are as they were then. */
+function reuseNoop(loaded: LoadedPipeline, step: Step, sourceId: string, inputs: MemoInputs, rs: RunState, o: RunOptions, logger: Logger): StepResult | undefined {
+  if (rs.loaded?.changed) return undefined; // an earlier step of this run changed the state
+  const started = Date.now();
+  const reused = reusableResult(loaded.datasetDir, step.name, inputs);
+  if (!reused) return undefined;
+  const result: StepResult = { ...(JSON.parse(JSON.stringify(reused)) as StepResult), durationMs: 0 };
+  logger.info(`[${step.name}] ${result.counts.unchanged} unchanged: the listing, the step's settings, the sync state, the labels people gave and the dataset's folders are as the last run found them, so its plan stands (nothing to do)`);
+  o.onProgress?.({ step: step.name, phase: 'transferring', done: 0, total: 0, bytes: 0 });
+  rs.noops.set(step.name, { inputs, result });
+  result.sourceId = sourceId;
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+/** A plan with nothing to carry out (every item skipped or rejected). */
+const nothingToDo = (preview: StepPreview, objects: Map<string, SourceObject>) => objects.size === 0 && preview.items.every((it) => it.action === 'skip' || it.action === 'reject');
+
 /** One import step: list, plan, transfer. Its own function, so the listing and the plan (the
  * bulk of a large run's memory) can be collected before the state is written. */
-async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
-  const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o));
+async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock, rs: RunState, o: RunOptions, logger: Logger): Promise<StepResult> {
+  const hints = readListingHints(loaded.datasetDir);
+  const source = await (o.sourceFactory ?? createSource)(block, contextFor(loaded, step, o, hints));
   try {
     logger.info(`[${step.name}] listing ${source.id}`);
-    const listed = await listAll(source, step.name, o);
+    const digest = rs.memo ? new ListingDigest() : undefined;
+    const listed = await listAll(source, step.name, o, digest);
+    if (source.listingPlan) keepListingHint(loaded.datasetDir, source.id, source.listingPlan(), hints);
+    const inputs = digest && memoInputs(loaded.datasetDir, step.name, source.id, block, digest.digest());
+    const reused = inputs && reuseNoop(loaded, step, source.id, inputs, rs, o, logger);
+    if (reused) return reused;
+    const { state, claims } = rs;
     const given = await readSourceLabels(source, listed, o.signal);
     if (given.labels.size) logger.info(`[${step.name}] the source's info.labels gives labels and categories for ${given.labels.size} files`);
     const local = localFiles(loaded.datasetDir, { verify: o.verifyLocal });
     const preview = planStep(listed, { sourceId: source.id, step: step.name, type: block.type, block, state, claims, sourceLabels: given.labels, overrides: loadOverrides(loaded.datasetDir), local, shard: o.shard });
     preview.warnings.push(...given.warnings);
     const objects = objectsToFetch(listed, preview);
+    const noop = inputs && !given.warnings.length && nothingToDo(preview, objects);
     logger.info(`[${step.name}] ${listed.length} objects: ${preview.counts.new} new, ${preview.counts.changed} changed, ${preview.counts.unchanged} unchanged, ${preview.counts.rejected} rejected`);
     listed.length = 0;
     const result = await executeStep({
@@ -185,6 +248,8 @@ async function importStep(loaded: LoadedPipeline, step: Step, block: ImportBlock
     });
     result.sourceId = source.id;
     for (const p of result.problems.slice(0, 50)) logger.warn(`[${step.name}] ${p.key}: ${p.reason}`);
+    // Nothing transferred, so the status (success, or partial for keys the plan rejects) is the plan's too.
+    if (noop && !local.moved && !state.changed && (result.status === 'success' || result.status === 'partial')) rs.noops.set(step.name, { inputs, result });
     // After the step's last write: the folders' times, so the next plan stats folders, not files
     // (a shard leaves it to finalize: the other shards are still writing).
     if (!o.shard && (state.changed || local.moved || !foldersRecorded(loaded.datasetDir))) recordFolders(loaded.datasetDir, state);
@@ -226,21 +291,23 @@ async function dryRun(loaded: LoadedPipeline, run: RunRecord, o: RunOptions, sta
 const emptyResult = (step: Step, status: StepResult['status'], errors: string[], since: number): StepResult => ({ name: step.name, type: stepType(step), status, counts: emptyCounts(), byCategoryLabel: {}, warnings: [], errors, problems: [], durationMs: Date.now() - since });
 
 /** One step of a run, of any kind; never throws: a failure is the step's result. */
-export async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, state: SyncState, claims: PathClaims, o: RunOptions, logger: Logger): Promise<StepResult> {
+export async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord, rs: RunState, o: RunOptions, logger: Logger): Promise<StepResult> {
   const started = Date.now();
   const block = step.builtinTransformationBlock;
   const datasetDir = loaded.datasetDir;
   try {
     if (isImportBlock(block)) {
-      const result = await importStep(loaded, step, block, state, claims, o, logger);
+      const result = await importStep(loaded, step, block, rs, o, logger);
       // An unchanged dataset keeps its state file and info.labels as they are; a shard writes neither (finalize does).
-      if (!o.shard && (state.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt')))) writeDatasetIndex(datasetDir, state);
-      state.compact();
+      if (!o.shard && (rs.loaded?.changed || !fs.existsSync(path.join(datasetDir, 'info.labels')) || !fs.existsSync(path.join(datasetDir, 'labels.txt')))) writeDatasetIndex(datasetDir, rs.state);
+      rs.loaded?.compact();
       return result;
     }
     o.onProgress?.({ step: step.name, phase: 'action', done: 0, total: 1, bytes: 0 });
-    if (isActionBlock(block)) return await runActionStep(step, block, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
-    return await runCustomStep(step, { loaded, run, state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
+    // The actions (training, deployment zips, the explorer) load with the first action step.
+    const { runActionStep, runCustomStep } = await import('./actions');
+    if (isActionBlock(block)) return await runActionStep(step, block, { loaded, run, state: rs.state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
+    return await runCustomStep(step, { loaded, run, state: rs.state, logger, signal: o.signal, resolver: o.resolver ?? envResolver() });
   } catch (err) {
     if (o.signal?.aborted) return emptyResult(step, 'cancelled', [], started);
     logger.error(`[${step.name}] ${errorMessage(err)}`);
@@ -249,11 +316,10 @@ export async function runStep(loaded: LoadedPipeline, step: Step, run: RunRecord
 }
 
 /** The steps in order, each result saved as it lands; a failed import ends the run. */
-async function runSteps(loaded: LoadedPipeline, steps: Step[], run: RunRecord, state: SyncState, o: RunOptions, logger: Logger): Promise<void> {
-  const claims = PathClaims.fromState(state);
+async function runSteps(loaded: LoadedPipeline, steps: Step[], run: RunRecord, rs: RunState, o: RunOptions, logger: Logger): Promise<void> {
   for (const step of steps) {
     if (o.signal?.aborted) break;
-    const result = await runStep(loaded, step, run, state, claims, o, logger);
+    const result = await runStep(loaded, step, run, rs, o, logger);
     run.steps.push(result);
     addCounts(run.counts, result.counts);
     saveRun(loaded.datasetDir, run);
@@ -282,6 +348,7 @@ export function failRun(run: RunRecord, err: unknown, signal: AbortSignal | unde
 export async function notifyAfter(pipeline: Pipeline, run: RunRecord, datasetDir: string, o: RunOptions, logger: Logger): Promise<void> {
   if (o.notify === false || !(pipeline.notificationWebhook || pipeline.emailRecipients?.length)) return;
   try {
+    const { notifyRun } = await import('../notify'); // the webhook's https and the mailer, only when there is something to send
     run.notifications = await notifyRun(pipeline, run, o.notify ?? {}, logger);
     saveRun(datasetDir, run);
   } catch (err) {
@@ -304,22 +371,29 @@ export async function runPipeline(loaded: LoadedPipeline, o: RunOptions): Promis
   const shards = shardsPresent(datasetDir);
   if (shards.length) throw new UserError(`This dataset holds the shards of a sharded run that was not finalized (${shards.map((x) => `${x.indexes.length} of ${x.count}`).join(', ')} in ${path.join(datasetDir, '.dsp', 'shards')}). Run "finalize" once every shard is done, or remove that folder to drop them; then run again.`, 'shards-pending');
   const release = acquireLock(datasetDir, pipeline.name);
-  let state: SyncState | undefined;
+  // Loaded by the first step that needs it; --verify-local always plans in full.
+  const rs = new RunState(() => SyncState.load(datasetDir), !o.verifyLocal);
+  const stateBefore = stateSignature(datasetDir);
   try {
     markAbandoned(datasetDir);
     saveRun(datasetDir, run);
     o.onStart?.(run);
     clearTemp(datasetDir);
-    state = SyncState.load(datasetDir);
     logger.info(`Run ${run.id} of "${pipeline.name}" (${o.trigger}) into ${datasetDir}`);
-    await runSteps(loaded, steps, run, state, o, logger);
+    await runSteps(loaded, steps, run, rs, o, logger);
   } catch (err) {
     failRun(run, err, o.signal, logger);
   } finally {
     try {
-      state?.compact();
+      rs.loaded?.compact();
     } catch (err) {
       logger.error(`could not save the sync state: ${errorMessage(err)}`);
+    }
+    try {
+      // After the state's last write: the import steps that had nothing to do, for the next run.
+      if (rs.memo) recordMemo(datasetDir, stateBefore, run.status === 'cancelled' ? new Map() : rs.noops);
+    } catch (err) {
+      logger.warn(`could not record the no-op memo (the next run plans in full): ${errorMessage(err)}`);
     }
     ended(run, started);
     saveRun(datasetDir, run);

@@ -15,7 +15,7 @@ import { isImportBlock, type Step } from '../pipeline/model';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { emptyCounts, silentLogger, type Counts, type Logger, type RunRecord, type StepResult } from '../types';
 import { UserError } from '../util/errors';
-import { addCounts, ended, failRun, newRunRecord, notifyAfter, requirePipeline, runStep, selectedSteps, settleRun, type RunOptions } from './engine';
+import { addCounts, ended, failRun, newRunRecord, notifyAfter, requirePipeline, RunState, runStep, selectedSteps, settleRun, type RunOptions } from './engine';
 import { clearTemp, pruneEmptyDirs } from './execute';
 import { pruneRuns, saveRun } from './history';
 import { SHARD_JOURNAL, SHARD_RESULT, shardDir, shardLabel, shardsPresent, type ShardSpec } from './shard';
@@ -42,11 +42,11 @@ export async function runShard(loaded: LoadedPipeline, o: RunOptions, shard: Sha
     fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
     fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
     const state = SyncState.loadShard(loaded.datasetDir, path.join(dir, SHARD_JOURNAL));
-    const claims = PathClaims.fromState(state);
+    const rs = RunState.of(state, PathClaims.fromState(state));
     logger.info(`Shard ${shardLabel(shard)} of "${pipeline.name}" into ${loaded.datasetDir}`);
     for (const step of selectedSteps(pipeline.steps, o.steps).filter(isImport)) {
       if (o.signal?.aborted) break;
-      const result = await runStep(loaded, step, run, state, claims, o, logger);
+      const result = await runStep(loaded, step, run, rs, o, logger);
       run.steps.push(result);
       addCounts(run.counts, result.counts);
       const block = step.builtinTransformationBlock as { allowDuplicates?: boolean };
@@ -210,10 +210,10 @@ export async function finalizePipeline(loaded: LoadedPipeline, o: RunOptions): P
     for (const s of run.steps) addCounts(run.counts, s.counts);
     logger.info(`Finalized ${count} shard(s) of "${pipeline.name}": ${run.counts.new} new, ${run.counts.changed} changed, ${run.counts.unchanged} unchanged`);
     // The post-sync actions and custom blocks, once, in file order.
-    const claims = PathClaims.fromState(state);
+    const rs = RunState.of(state, PathClaims.fromState(state));
     for (const step of selectedSteps(pipeline.steps, o.steps).filter((s) => !isImport(s))) {
       if (o.signal?.aborted || run.steps.some((s) => s.status === 'failed')) break;
-      const result = await runStep(loaded, step, run, state, claims, o, logger);
+      const result = await runStep(loaded, step, run, rs, o, logger);
       run.steps.push(result);
       addCounts(run.counts, result.counts);
     }

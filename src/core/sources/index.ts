@@ -22,6 +22,8 @@ export interface SourceContext {
    * the DSP_S3_IDLE_TIMEOUT_MS environment variable, else 60 s.
    */
   idleTimeoutMs?: number;
+  /** What the last listing of a source said of its parts (Source.listingPlan), by the source's id. */
+  listingHint?: (sourceId: string) => string[] | undefined;
 }
 
 /** A storage kind's factory: its block in, its Source out. */

@@ -4,6 +4,7 @@
 // Importing this module loads no SDK.
 import type { S3Block } from '../../pipeline/model';
 import { resolveValue } from '../../pipeline/refs';
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { FetchedFile, Source, SourceExplanation, SourceObject, VerifyFile, VerifyResult } from '../../types';
 import type { FetchPool } from './fetchPool';
@@ -29,6 +30,9 @@ const FANOUT_DEPTH = 1;
 const FANOUT_STREAMS = 16;
 
 type ListPart = { objects: ListedObject[] } | { prefix: string };
+
+/** Listings started from the last run's plan before the first round trip says which are needed: at most this many. */
+const SPECULATE_MAX = FANOUT_STREAMS;
 
 /** Below this many transfers the workers' start (about 30 ms) costs more than they save. */
 const WORKERS_FROM = 500;
@@ -68,6 +72,7 @@ export class S3Source implements Source {
     /** Page size for listings (S3's maximum is 1000; smaller only for tests). */
     private readonly pageSize: number | undefined,
     private readonly secretRef: string | undefined,
+    private readonly hint?: (sourceId: string) => string[] | undefined,
   ) {
     const where = client.loc.endpoint ? client.loc.endpoint.replace(/\/+$/, '') : 'aws';
     this.id = `s3:${where}/${location.bucket}/${location.prefix}`;
@@ -111,6 +116,40 @@ export class S3Source implements Source {
   }
 
   /**
+   * Listings by kind and prefix, each requested once per list(): a part the last run's plan named
+   * is requested at the start (speculatively), and the cut into parts takes it from here when it
+   * needs it. A prefix the listing no longer has is simply not used (a request spent).
+   */
+  private listings = new Map<string, Promise<ListPart[] | ListedObject[]>>();
+  /** The parts of the last list(), for the next (listingPlan). */
+  private plan: string[] = [];
+
+  private levelOf(prefix: string, depth: number, signal?: AbortSignal): Promise<ListPart[]> {
+    return this.once(`level:${prefix}`, () => this.parts(prefix, depth, signal)) as Promise<ListPart[]>;
+  }
+
+  private flatOf(prefix: string, signal?: AbortSignal): Promise<ListedObject[]> {
+    return this.once(`flat:${prefix}`, async () => {
+      const got: ListedObject[] = [];
+      for await (const page of this.pages(prefix, undefined, signal)) for (const o of page.objects) got.push(o);
+      return got;
+    }) as Promise<ListedObject[]>;
+  }
+
+  private once(id: string, start: () => Promise<ListPart[] | ListedObject[]>): Promise<ListPart[] | ListedObject[]> {
+    const known = this.listings.get(id);
+    if (known) return known;
+    const p = start();
+    p.catch(() => undefined); // awaited where it is used; an unused (speculative) one stays quiet
+    this.listings.set(id, p);
+    return p;
+  }
+
+  listingPlan(): string[] | undefined {
+    return this.plan.length ? this.plan : undefined;
+  }
+
+  /**
    * The listing, cut into parts that can be listed at once: one level with a delimiter shows the
    * folders, and each folder (or each subfolder, when there are few) is then listed flat, in
    * parallel. A listing is a chain of pages (each needs the previous one's token), so a bucket
@@ -127,7 +166,8 @@ export class S3Source implements Source {
     }
     if (!folders.length) return objects.length ? [{ objects }] : [];
     const deeper = depth < FANOUT_DEPTH && folders.length < FANOUT_DESCEND;
-    const under = await Promise.all(folders.map((f) => (deeper ? this.parts(f, depth + 1, signal) : Promise.resolve([{ prefix: f }] as ListPart[]))));
+    if (deeper) this.plan.push(...folders.map((f) => `level:${f}`));
+    const under = await Promise.all(folders.map((f) => (deeper ? this.levelOf(f, depth + 1, signal) : Promise.resolve([{ prefix: f }] as ListPart[]))));
     // Merge the level's own objects and its folders in byte order (S3's order).
     const out: ListPart[] = [];
     let i = 0;
@@ -142,9 +182,38 @@ export class S3Source implements Source {
     return out;
   }
 
-  async *list(signal?: AbortSignal): AsyncIterable<SourceObject> {
+  /** The last run's parts under this prefix, requested now, before the first level says which exist. */
+  private speculate(prefix: string, signal?: AbortSignal): void {
+    const planned = (this.hint?.(this.id) ?? []).filter((p) => typeof p === 'string').slice(0, SPECULATE_MAX);
+    for (const p of planned) {
+      const [kind, at] = [p.slice(0, p.indexOf(':')), p.slice(p.indexOf(':') + 1)];
+      if (!at.startsWith(prefix) || at === prefix) continue;
+      if (kind === 'level') void this.levelOf(at, 1, signal);
+      else if (kind === 'flat') void this.flatOf(at, signal);
+    }
+  }
+
+  async *list(outer?: AbortSignal): AsyncIterable<SourceObject> {
+    // One signal for the listing's requests (tens at once, each listening): ended with the listing,
+    // which also cancels a speculative request the listing did not need.
+    const own = new AbortController();
+    setMaxListeners(0, own.signal);
+    const onAbort = () => own.abort(outer?.reason);
+    outer?.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield* this.listParts(own.signal);
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
+      own.abort();
+    }
+  }
+
+  private async *listParts(signal: AbortSignal): AsyncIterable<SourceObject> {
     const { prefix } = this.location;
-    const parts = await this.parts(prefix, 0, signal);
+    [this.listings, this.plan] = [new Map(), []];
+    const level = this.parts(prefix, 0, signal); // requested first: it says which parts exist
+    this.speculate(prefix, signal);
+    const parts = await level;
     // Flat parts are listed FANOUT_STREAMS at a time, handed out in order as each is done.
     const flat = parts.map(() => undefined as Promise<ListedObject[]> | undefined);
     let started = 0;
@@ -152,12 +221,8 @@ export class S3Source implements Source {
       for (; started < parts.length && started < upTo; started++) {
         const part = parts[started];
         if (!('prefix' in part)) continue;
-        flat[started] = (async () => {
-          const got: ListedObject[] = [];
-          for await (const page of this.pages(part.prefix, undefined, signal)) for (const o of page.objects) got.push(o);
-          return got;
-        })();
-        flat[started]!.catch(() => undefined); // awaited below; an abandoned listing stays quiet
+        if (this.plan.length < SPECULATE_MAX * 4) this.plan.push(`flat:${part.prefix}`);
+        flat[started] = this.flatOf(part.prefix, signal);
       }
     };
     for (let p = 0; p < parts.length; p++) {
@@ -315,7 +380,7 @@ export async function createS3Source(block: S3Block, ctx: SourceContext): Promis
   // ctx.pageSize for tests in this process; DSP_S3_PAGE_SIZE for tests that start the CLI (the reliability suite).
   const pageSize = ctx.pageSize ?? (Number(env.DSP_S3_PAGE_SIZE) || undefined);
   const client = new S3Client({ endpoint, bucket: location.bucket, region, pathStyle: block.forcePathStyle ?? !!endpoint, requesterPays: !!block.requesterPays }, creds, { idleTimeoutMs: ctx.idleTimeoutMs });
-  return new S3Source(client, location, creds, pageSize, block.secretKey && /^\$\{/.test(block.secretKey) ? block.secretKey : undefined);
+  return new S3Source(client, location, creds, pageSize, block.secretKey && /^\$\{/.test(block.secretKey) ? block.secretKey : undefined, ctx.listingHint);
 }
 
 const MD5_HEX = /^[0-9a-f]{32}$/;
