@@ -216,6 +216,14 @@ describe('no-op memo: a re-sync with nothing changed reuses the last no-op', () 
     }
   });
 
+  it('a run of one step (--step) keeps the other steps\' memo', async () => {
+    const h = harness({ a: { 'x/1.png': png(1), 'y/2.png': png(2) }, b: { 'x/3.png': png(3), 'y/4.png': png(4) } });
+    await h.run();
+    await h.run();
+    assert.deepEqual((await h.run({ steps: ['b'] })).reused, ['b']);
+    assert.deepEqual((await h.run()).reused, ['a', 'b']);
+  });
+
   it('two import steps: a change in the first source plans both in full; one in the second reuses the first', async () => {
     const h = harness({ a: { 'x/1.png': png(1), 'y/2.png': png(2) }, b: { 'x/3.png': png(3), 'y/4.png': png(4) } });
     await h.run();

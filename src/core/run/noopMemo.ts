@@ -110,17 +110,20 @@ export function reusableResult(datasetDir: string, stepName: string, inputs: Mem
 
 /**
  * After a run (under its lock): the import steps that planned nothing to do, with the inputs they
- * planned from, become the memo; the state signature is the one the next run will find. Written
- * only when the run left the state as it found it (`stateBefore`); otherwise the memo is dropped.
+ * planned from, go into the memo; the state signature is the one the next run will find. Kept only
+ * when the run left the state as it found it (`stateBefore`); otherwise the memo is dropped (no
+ * entry could match the new state).
  */
 export function recordMemo(datasetDir: string, stateBefore: string, noops: Map<string, { inputs: MemoInputs; result: StepResult }>): void {
   const file = path.join(metaDir(datasetDir), MEMO_FILE);
   const now = stateSignature(datasetDir);
-  if (!noops.size || now !== stateBefore) {
+  if (now !== stateBefore) {
     fs.rmSync(file, { force: true });
     return;
   }
-  const doc: MemoDoc = { format: FORMAT, steps: {} };
+  if (!noops.size) return;
+  // Steps this run did not take (--step) keep their entries: each is checked against every input when used.
+  const doc: MemoDoc = { format: FORMAT, steps: { ...read(datasetDir)?.steps } };
   for (const [name, { inputs, result }] of noops) {
     const { durationMs: _d, ...rest } = result;
     doc.steps[name] = { inputs: { ...inputs, state: now }, result: rest };
