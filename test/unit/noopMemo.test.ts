@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { loadPipelineFile, runPipeline, type RunRecord, type Source, type SourceObject, type StepResult } from '../../src/core';
 import { relabelSamples } from '../../src/core/dataset/relabel';
 import { SyncState } from '../../src/core/dataset/state';
+import { NOOP_REUSED } from '../../src/core/run/engine';
 import { ListingDigest, memoInputs } from '../../src/core/run/noopMemo';
 import { makePng } from '../../src/demo/images';
 import { snapshot, tempDir, writePipeline } from './helpers';
@@ -39,7 +40,7 @@ class MemorySource implements Source {
 
 /** What a step's result says, without its timing. */
 const outcome = (s: StepResult) => {
-  const { durationMs: _d, ...rest } = s;
+  const { durationMs: _d, message: _m, ...rest } = s;
   return rest;
 };
 
@@ -94,6 +95,8 @@ describe('no-op memo: a re-sync with nothing changed reuses the last no-op', () 
     const again = await h.run();
     assert.deepEqual(again.reused, ['src']);
     assert.equal(again.stateLoads, 0, 'nothing read the state');
+    assert.equal(again.record.steps[0].message, NOOP_REUSED, 'the run record says why');
+    assert.equal(full.record.steps[0].message, undefined);
     assert.equal(again.record.status, 'partial');
     assert.deepEqual(outcome(again.record.steps[0]), outcome(full.record.steps[0]), 'the same counts, labels, warnings and problems as the full plan');
     assert.ok(full.record.steps[0].warnings.length >= 3, `the fixture gives warnings to compare: ${full.record.steps[0].warnings.join(' | ')}`);

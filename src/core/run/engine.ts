@@ -188,15 +188,18 @@ export class RunState {
   }
 }
 
+/** A step result that is the last no-op's, reused (noopMemo.ts), says so. */
+export const NOOP_REUSED = 'nothing changed since the last run: its plan stands';
+
 /** The last no-op's result for this step, when the listing and every other input are as they were then. */
 function reuseNoop(loaded: LoadedPipeline, step: Step, sourceId: string, inputs: MemoInputs, rs: RunState, o: RunOptions, logger: Logger): StepResult | undefined {
   if (rs.loaded?.changed) return undefined; // an earlier step of this run changed the state
   const started = Date.now();
   const reused = reusableResult(loaded.datasetDir, step.name, inputs);
   if (!reused) return undefined;
-  const result: StepResult = { ...(JSON.parse(JSON.stringify(reused)) as StepResult), durationMs: 0 };
+  const result: StepResult = { ...(JSON.parse(JSON.stringify(reused)) as StepResult), durationMs: 0, message: NOOP_REUSED };
   logger.info(`[${step.name}] ${result.counts.unchanged} unchanged: the listing, the step's settings, the sync state, the labels people gave and the dataset's folders are as the last run found them, so its plan stands (nothing to do)`);
-  o.onProgress?.({ step: step.name, phase: 'transferring', done: 0, total: 0, bytes: 0 });
+  o.onProgress?.({ step: step.name, phase: 'transferring', done: 0, total: 0, bytes: 0, message: NOOP_REUSED });
   rs.noops.set(step.name, { inputs, result });
   result.sourceId = sourceId;
   result.durationMs = Date.now() - started;
