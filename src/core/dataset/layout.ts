@@ -64,10 +64,15 @@ export function samplePath(category: Category, labelFolder: string | null, fileN
   return labelFolder === null ? `${UNLABELED_DIR}/${category}/${file}` : `${category}/${labelFolder}/${file}`;
 }
 
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/;
+
 /** Folds a path the way case-insensitive or normalising file systems do (macOS, Windows). */
 export function foldPath(p: string): string {
-  return p.normalize('NFC').toLowerCase();
+  // ASCII is its own NFC form: most paths skip the normalizer.
+  return (NON_ASCII.test(p) ? p.normalize('NFC') : p).toLowerCase();
 }
+
 
 /**
  * `dir/name.ext` -> `dir/name~hash.ext`: the same key always gets the same suffix. `attempt`
@@ -86,9 +91,12 @@ export function withSuffix(p: string, key: string, attempt = 0): string {
 
 /** The label folder of a stored sample's path, or undefined for an unlabeled one. */
 export function labelFolderOf(p: string): string | undefined {
-  const parts = p.split('/');
-  if (parts.length < 3 || parts[0] === UNLABELED_DIR || parts[0] === 'unlabeled') return undefined;
-  return parts[1];
+  // category/label/…: the second segment, when there are three or more (no split: called per sample).
+  const a = p.indexOf('/');
+  const b = a < 0 ? -1 : p.indexOf('/', a + 1);
+  if (b < 0) return undefined;
+  const first = p.slice(0, a);
+  return first === UNLABELED_DIR || first === 'unlabeled' ? undefined : p.slice(a + 1, b);
 }
 
 /**

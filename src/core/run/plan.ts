@@ -180,7 +180,7 @@ function classify(objects: SourceObject[], opts: PlanOptions): Classification {
       } else if (byHash && prev?.category) category = prev.category;
       lab = { label: given.label };
     } else if (byHash && prev?.category) category = prev.category; // a synced sample never changes category
-    const manual = opts.overrides?.get(overrideId(sourceId, obj.key));
+    const manual = opts.overrides?.size ? opts.overrides.get(overrideId(sourceId, obj.key)) : undefined;
     if (manual?.label !== undefined) lab = { label: manual.label };
     if (manual?.category) [category, byHash] = [manual.category, false];
     const fileName = rest[rest.length - 1];
