@@ -4,7 +4,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { findPipelineFiles, pipelineId, startApiServer } from '../../src/core/api/server';
 import { nextRunTime, Scheduler, type SchedulerClock } from '../../src/core/schedule/scheduler';
-import { silentLogger } from '../../src/core';
+import * as fs from 'node:fs';
+import { loadPipelineFile, silentLogger } from '../../src/core';
+import { SyncState } from '../../src/core/dataset/state';
 import { makePng } from '../../src/demo/images';
 import { tempDir, waitFor, writeFiles, writePipeline } from './helpers';
 
@@ -48,6 +50,24 @@ describe('local API', function () {
       const missing = await fetch(`${api.url}/api/pipelines/nope/run`, { method: 'POST', headers: { 'x-api-key': KEY } });
       assert.equal(missing.status, 404);
       assert.match((await missing.json()).error, /GET \/api\/pipelines lists them/);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a run asked with {"verifyLocal": true} checks every file on disk, as the CLI\'s --verify-local does', async () => {
+    const dir = workspace();
+    const api = await startApiServer({ files: findPipelineFiles([dir]), root: dir, apiKey: KEY, port: 0, logger: silentLogger, schedule: false });
+    const run = async (body: object) => (await fetch(`${api.url}/api/pipelines/cars/run?wait=1`, { method: 'POST', headers: { 'x-api-key': KEY }, body: JSON.stringify(body) })).json();
+    try {
+      assert.equal((await run({})).counts.new, 2);
+      const dataset = loadPipelineFile(path.join(dir, 'cars.pipeline.json')).datasetDir;
+      const sample = path.join(dataset, SyncState.load(dataset).all().next().value!.path!);
+      fs.appendFileSync(sample, 'x'); // rewritten in place: its folder's time does not move
+      assert.equal((await run({})).counts.changed, 0, 'a folder check does not see it');
+      const checked = await run({ verifyLocal: true });
+      assert.equal(checked.counts.changed, 1, JSON.stringify(checked.counts));
+      assert.equal(checked.status, 'success');
     } finally {
       await api.close();
     }
@@ -131,6 +151,7 @@ describe('local API: hostile and racing requests', function () {
         ['/api/pipelines/cars/run', '{"steps":', 400, /not JSON/],
         ['/api/pipelines/cars/run', '{"steps": "i"}', 400, /list of step names/],
         ['/api/pipelines/cars/run', '{"steps": ["nope"]}', 400, /No step "nope" in this pipeline\. Its steps: "i"/],
+        ['/api/pipelines/cars/run', '{"verifyLocal": "yes"}', 400, /"verifyLocal" must be true or false/],
         ['/api/pipelines/cars/run', 'x'.repeat(70 * 1024), 413, /over 64 KB/],
         ['/api/pipelines/..%2F..%2Fetc%2Fpasswd/run', '{}', 404, /No pipeline/],
         ['/api/pipelines/%2e%2e/cars/run', '{}', 404, /No pipeline|Unknown path/],

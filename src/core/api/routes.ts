@@ -59,11 +59,13 @@ async function startRun(ctx: ApiContext, { req, res, url, file, loaded }: Pipeli
   if (!loaded.pipeline) return send(res, 422, { error: 'The pipeline file has errors; fix them first.', problems: loaded.problems });
   // The whole body first: deciding and recording a run is then one step, with no await
   // between the check and the start (a late body cannot overwrite a run in progress).
-  const steps = requestedSteps(await readBody(req), loaded.pipeline);
+  const body = await readBody(req);
+  const steps = requestedSteps(body, loaded.pipeline);
+  if (body.verifyLocal !== undefined && typeof body.verifyLocal !== 'boolean') throw new RequestError(400, '"verifyLocal" must be true or false.');
   const { active } = ctx.runner;
   if (active.has(file)) return send(res, 409, { error: 'A run of this pipeline is in progress.', runId: active.get(file)?.runId });
   const wait = url.searchParams.get('wait') === '1' || url.searchParams.get('wait') === 'true';
-  const r = ctx.runner.start(file, 'api', steps);
+  const r = ctx.runner.start(file, 'api', steps, { verifyLocal: body.verifyLocal === true });
   try {
     if (wait) return send(res, 200, await r.finished);
     const first = await r.started;

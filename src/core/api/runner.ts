@@ -38,7 +38,7 @@ export class PipelineRunner {
   }
 
   /** Starts a run now; the caller checks `active` first (no await between the check and this). */
-  start(file: string, trigger: Trigger, steps?: string[]): StartedRun {
+  start(file: string, trigger: Trigger, steps?: string[], extra: { verifyLocal?: boolean } = {}): StartedRun {
     const loaded = loadPipelineFile(file);
     const controller = new AbortController();
     let onStarted!: (r: RunRecord) => void;
@@ -48,6 +48,7 @@ export class PipelineRunner {
     const finished = runPipeline(loaded, {
       trigger,
       steps,
+      verifyLocal: extra.verifyLocal,
       signal: controller.signal,
       logger: this.o.logger,
       resolver: this.o.resolver,
