@@ -48,7 +48,8 @@ const common = {
 // @aws-sdk/client-s3 is a devDependency: only the demo generator (dist/demo.js, not shipped: see
 // .vscodeignore) and the tests use it; the engine signs its own S3 requests.
 // umap-js (with ml-matrix, 240 KB) only for the data explorer: the CLI's start no longer parses it.
-const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer', 'umap-js'];
+// yaml (the manifests of `export`) and yazl (deployment zips): 290 KB the CLI's start no longer parses.
+const VENDOR = ['@aws-sdk/client-s3', '@aws-sdk/credential-providers', '@azure/storage-blob', '@google-cloud/storage', 'nodemailer', 'umap-js', 'yaml', 'yazl'];
 const vendorFile = (name) => `vendor/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
 const vendorOnDemand = {
   name: 'vendor-on-demand',

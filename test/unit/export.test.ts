@@ -46,10 +46,10 @@ describe('export: manifests for a sharded run', function () {
     assert.match((await v.workflowErrors('w.yml', 'on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n')).join('\n'), /Unexpected value 'stepz'/);
   });
 
-  it('Kubernetes: an Indexed Job of N completions and a finalize Job on one shared volume, secrets as Secret references', () => {
+  it('Kubernetes: an Indexed Job of N completions and a finalize Job on one shared volume, secrets as Secret references', async () => {
     process.env.S3_SECRET_KEY = 'not-to-be-seen-8841';
     try {
-      const text = kubernetesManifests(loadPipelineFile(pipelineFile()), { shards: 4, image: 'ghcr.io/me/dsp:1', volumeClaim: 'shared' });
+      const text = await kubernetesManifests(loadPipelineFile(pipelineFile()), { shards: 4, image: 'ghcr.io/me/dsp:1', volumeClaim: 'shared' });
       assert.ok(!text.includes('not-to-be-seen-8841'), 'no secret value');
       const docs = parseAllDocuments(text).map((d) => d.toJSON());
       assert.equal(docs.length, 2);
@@ -72,7 +72,7 @@ describe('export: manifests for a sharded run', function () {
   });
 
   it('GitHub Actions: the schedule from intervalStr, a matrix over the shards, a finalize job that needs it', async () => {
-    const text = githubWorkflow(loadPipelineFile(pipelineFile()), { shards: 3 });
+    const text = await githubWorkflow(loadPipelineFile(pipelineFile()), { shards: 3 });
     assert.deepEqual(await v.workflowErrors('sync.yml', text), [], "GitHub's workflow parser and schema");
     const w = parse(text);
     assert.deepEqual(w.on.schedule, [{ cron: '0 */2 * * *' }]);

@@ -20,6 +20,6 @@ export async function exportCommand({ args: a }: CommandContext): Promise<number
     err(`${file}: the pipeline is invalid; fix it first (data-pipelines validate ${file}).`);
     return EXIT.failed;
   }
-  out(kind === 'k8s' ? kubernetesManifests(loaded, { shards: a.shards, image: a.image, volumeClaim: a.volumeClaim }) : githubWorkflow(loaded, { shards: a.shards }));
+  out(kind === 'k8s' ? await kubernetesManifests(loaded, { shards: a.shards, image: a.image, volumeClaim: a.volumeClaim }) : await githubWorkflow(loaded, { shards: a.shards }));
   return EXIT.ok;
 }

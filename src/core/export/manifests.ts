@@ -4,15 +4,18 @@
 // to the repository's secrets, ${env:NAME} ones to a ConfigMap or to variables: no value is ever
 // written into a manifest.
 import * as path from 'node:path';
-import { stringify as toYaml } from 'yaml';
-
-// Plain YAML: no anchors and aliases for repeated parts (not every reader of a workflow takes them).
-const stringify = (v: unknown) => toYaml(v, { aliasDuplicateObjects: false });
 import { parseRef } from '../pipeline/refs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { parseInterval } from '../schedule/interval';
 import { UserError } from '../util/errors';
 import { MAX_SHARDS } from '../run/shard';
+
+/** The YAML writer, loaded on first use (its own bundle: nothing else needs it). Plain YAML: no
+ * anchors and aliases for repeated parts (not every reader of a workflow takes them). */
+async function yamlWriter(): Promise<(v: unknown) => string> {
+  const { stringify } = await import('yaml');
+  return (v) => stringify(v, { aliasDuplicateObjects: false });
+}
 
 export interface ExportOptions {
   shards: number;
@@ -73,7 +76,8 @@ export function cronOf(p: { schedule?: string; intervalStr?: string }): string |
 }
 
 /** `export k8s`: an Indexed Job over the shards and a finalize Job, as YAML documents. */
-export function kubernetesManifests(loaded: LoadedPipeline, o: ExportOptions): string {
+export async function kubernetesManifests(loaded: LoadedPipeline, o: ExportOptions): Promise<string> {
+  const stringify = await yamlWriter();
   const pipeline = need(loaded);
   checkShards(o.shards);
   const name = slug(pipeline.name);
@@ -115,7 +119,8 @@ export function kubernetesManifests(loaded: LoadedPipeline, o: ExportOptions): s
 }
 
 /** `export github-actions`: a workflow with a matrix job over the shards and a finalize job that needs it. */
-export function githubWorkflow(loaded: LoadedPipeline, o: ExportOptions): string {
+export async function githubWorkflow(loaded: LoadedPipeline, o: ExportOptions): Promise<string> {
+  const stringify = await yamlWriter();
   const pipeline = need(loaded);
   checkShards(o.shards);
   const file = o.repoPath ?? (path.relative(process.cwd(), path.resolve(loaded.file)).split(path.sep).join('/') || path.basename(loaded.file));

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import bufferCrc32 from 'buffer-crc32';
-import { ZipFile } from 'yazl';
 
 /** CRC-32 (IEEE), as zip and PNG use it. */
 export function crc32(buf: Buffer): number {
@@ -20,6 +19,7 @@ export type ZipEntry = { name: string; data: Buffer } | { name: string; file: st
  * so `file` is either absent or complete.
  */
 export async function writeZip(file: string, entries: ZipEntry[]): Promise<void> {
+  const { ZipFile } = await import('yazl'); // its own bundle: only deployments need it
   const zip = new ZipFile();
   const out = zip.outputStream as Readable;
   // yazl reports a failed read (say, a model file that vanished) on the ZipFile itself.

@@ -37,7 +37,7 @@ export function registerExportShards(context: vscode.ExtensionContext, { svc }: 
     try {
       const c = await core();
       const loaded = c.loadPipelineFile(uri.fsPath);
-      const text = kind === 'k8s' ? c.kubernetesManifests(loaded, { shards, image, volumeClaim }) : c.githubWorkflow(loaded, { shards, repoPath: vscode.workspace.asRelativePath(uri, false) });
+      const text = kind === 'k8s' ? await c.kubernetesManifests(loaded, { shards, image, volumeClaim }) : await c.githubWorkflow(loaded, { shards, repoPath: vscode.workspace.asRelativePath(uri, false) });
       const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: text });
       await vscode.window.showTextDocument(doc, { preview: false });
     } catch (err) {

@@ -116,32 +116,35 @@ export class S3Source implements Source {
   }
 
   /**
-   * Listings by kind and prefix, each requested once per list(): a part the last run's plan named
-   * is requested at the start (speculatively), and the cut into parts takes it from here when it
-   * needs it. A prefix the listing no longer has is simply not used (a request spent).
+   * Listings requested ahead, by kind and prefix: a part the last run's plan named is requested at
+   * the start (speculate), and handed over (and let go of: a part's objects are not held past their
+   * turn) when the cut into parts reaches it. One the listing no longer has is a request spent.
    */
-  private listings = new Map<string, Promise<ListPart[] | ListedObject[]>>();
+  private ahead = new Map<string, Promise<ListPart[] | ListedObject[]>>();
   /** The parts of the last list(), for the next (listingPlan). */
   private plan: string[] = [];
 
-  private levelOf(prefix: string, depth: number, signal?: AbortSignal): Promise<ListPart[]> {
-    return this.once(`level:${prefix}`, () => this.parts(prefix, depth, signal)) as Promise<ListPart[]>;
+  private levelOf(prefix: string, depth: number, signal?: AbortSignal, speculative = false): Promise<ListPart[]> {
+    return this.take(`level:${prefix}`, () => this.parts(prefix, depth, signal), speculative) as Promise<ListPart[]>;
   }
 
-  private flatOf(prefix: string, signal?: AbortSignal): Promise<ListedObject[]> {
-    return this.once(`flat:${prefix}`, async () => {
+  private flatOf(prefix: string, signal?: AbortSignal, speculative = false): Promise<ListedObject[]> {
+    const list = async () => {
       const got: ListedObject[] = [];
       for await (const page of this.pages(prefix, undefined, signal)) for (const o of page.objects) got.push(o);
       return got;
-    }) as Promise<ListedObject[]>;
+    };
+    return this.take(`flat:${prefix}`, list, speculative) as Promise<ListedObject[]>;
   }
 
-  private once(id: string, start: () => Promise<ListPart[] | ListedObject[]>): Promise<ListPart[] | ListedObject[]> {
-    const known = this.listings.get(id);
+  /** The listing requested ahead for `id` (removed from those kept), or a new one; `speculative`: keep it for later. */
+  private take(id: string, start: () => Promise<ListPart[] | ListedObject[]>, speculative: boolean): Promise<ListPart[] | ListedObject[]> {
+    const known = this.ahead.get(id);
+    if (known && !speculative) this.ahead.delete(id);
     if (known) return known;
     const p = start();
     p.catch(() => undefined); // awaited where it is used; an unused (speculative) one stays quiet
-    this.listings.set(id, p);
+    if (speculative) this.ahead.set(id, p);
     return p;
   }
 
@@ -188,8 +191,8 @@ export class S3Source implements Source {
     for (const p of planned) {
       const [kind, at] = [p.slice(0, p.indexOf(':')), p.slice(p.indexOf(':') + 1)];
       if (!at.startsWith(prefix) || at === prefix) continue;
-      if (kind === 'level') void this.levelOf(at, 1, signal);
-      else if (kind === 'flat') void this.flatOf(at, signal);
+      if (kind === 'level') void this.levelOf(at, 1, signal, true);
+      else if (kind === 'flat') void this.flatOf(at, signal, true);
     }
   }
 
@@ -205,12 +208,13 @@ export class S3Source implements Source {
     } finally {
       outer?.removeEventListener('abort', onAbort);
       own.abort();
+      this.ahead = new Map();
     }
   }
 
   private async *listParts(signal: AbortSignal): AsyncIterable<SourceObject> {
     const { prefix } = this.location;
-    [this.listings, this.plan] = [new Map(), []];
+    [this.ahead, this.plan] = [new Map(), []];
     const level = this.parts(prefix, 0, signal); // requested first: it says which parts exist
     this.speculate(prefix, signal);
     const parts = await level;
