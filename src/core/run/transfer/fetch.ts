@@ -8,7 +8,6 @@ import { Transform } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { HEAD_BYTES } from '../../dataset/checklist';
 import { metaDir } from '../../dataset/state';
-import { threadId } from 'node:worker_threads';
 import type { FetchedFile, Source, SourceObject } from '../../types';
 import { RetryableError } from '../../util/retry';
 
@@ -17,6 +16,7 @@ const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
  * round trips cost more than the write itself (measured: 10,000 × 4 KiB in 0.3 s instead of 1.1 s). */
 export const SYNC_WRITE_LIMIT = 1024 * 1024;
 let tmpCounter = 0;
+let threadId: number | undefined;
 
 export type Fetched = FetchedFile;
 
@@ -83,6 +83,7 @@ export async function fetchToTemp(source: Pick<Source, 'open' | 'fetchToFile'>, 
   const faster = source.fetchToFile?.(obj, signal);
   if (faster) return faster;
   // Named by process and thread: fetch workers write into the same folder.
+  threadId ??= (await import('node:worker_threads')).threadId; // loaded with the first transfer, not with the CLI
   const tmp = path.join(tmpBase, `${process.pid}-${threadId}-${++tmpCounter}`);
   const stream = await source.open(obj, signal);
   let got: Omit<Fetched, 'tmp'>;

@@ -1,7 +1,7 @@
 // A small S3 client for what a sync needs (ListObjectsV2, GetObject, HeadBucket): SigV4 over
 // node:http(s) with one keep-alive agent. Every response body is read or destroyed.
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import { withRetries, RetryableError } from '../../util/errors';
 import type { CredentialChoice } from './credentials';
 import { errorFromResponse, networkError, S3Error } from './errors';
@@ -73,7 +73,7 @@ export class S3Client {
   readonly counts: RequestCounts = { list: 0, get: 0, head: 0, redirects: 0 };
   /** The region the bucket answered from, when it differs from the configured one. */
   redirectedFrom?: string;
-  private readonly agent: http.Agent;
+  private agent: http.Agent | undefined;
   private readonly secure: boolean;
   private readonly base?: URL;
   private signer?: { creds: Credentials; signer: Signer };
@@ -87,9 +87,17 @@ export class S3Client {
   ) {
     this.base = loc.endpoint ? new URL(loc.endpoint) : undefined;
     this.secure = this.base ? this.base.protocol === 'https:' : true;
+  }
+
+  /**
+   * node:http, or node:https loaded with the first request to an https endpoint (TLS is about 5 ms
+   * of a start that a plain-HTTP endpoint never needs), and the client's one keep-alive pool.
+   */
+  private async transport(): Promise<{ mod: typeof http | typeof https; agent: http.Agent }> {
+    const mod = this.secure ? await import('node:https') : http;
     // No socket cap: the engine bounds requests in flight, and the pool keeps that many warm.
-    const opts: http.AgentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 1024, scheduling: 'lifo' };
-    this.agent = this.secure ? new https.Agent(opts) : new http.Agent(opts);
+    this.agent ??= new mod.Agent({ keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 1024, scheduling: 'lifo' });
+    return { mod, agent: this.agent };
   }
 
   get region(): string {
@@ -135,9 +143,9 @@ export class S3Client {
     if (this.loc.requesterPays) headers['x-amz-request-payer'] = 'requester';
     const signed = signer ? signer.sign({ method, host: t.host, path: t.path, query: qs, headers, region: this.loc.region }) : { host: t.host, ...headers };
     signed['user-agent'] = USER_AGENT;
-    const mod = this.secure ? https : http;
+    const { mod, agent } = await this.transport();
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = mod.request({ method, agent: this.agent, hostname: t.hostname, port: t.port, path: qs ? `${t.path}?${qs}` : t.path, headers: signed, signal });
+      const req = mod.request({ method, agent, hostname: t.hostname, port: t.port, path: qs ? `${t.path}?${qs}` : t.path, headers: signed, signal });
       const idle = this.options.idleTimeoutMs && this.options.idleTimeoutMs > 0 ? this.options.idleTimeoutMs : idleTimeoutFromEnv();
       req.setTimeout(idle, () => req.destroy(new RetryableError(`${what}: the connection sent nothing for ${idle / 1000} s (stalled); retrying`, false, 'ETIMEDOUT')));
       req.on('error', (err) => reject(networkError(err as NodeJS.ErrnoException, what)));
@@ -237,7 +245,7 @@ export class S3Client {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 }
 
