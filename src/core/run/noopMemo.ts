@@ -63,13 +63,13 @@ export class ListingDigest {
   }
 }
 
-/** The state files as they are on disk (size, time, inode): any write to the state changes it. */
+/** The state files as they are on disk (size, times, inode): any write to the state changes it (the change time even when a copy keeps the modification time). */
 export function stateSignature(datasetDir: string): string {
   return ['state.json', 'state.journal']
     .map((f) => {
       try {
         const st = fs.statSync(path.join(metaDir(datasetDir), f), { bigint: true });
-        return `${st.size}:${st.mtimeNs}:${st.ino}`;
+        return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
       } catch {
         return '-';
       }
