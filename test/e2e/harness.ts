@@ -471,15 +471,22 @@ const QUICK_INPUT = '.quick-input-widget';
 export async function openQuickInput(page: Page, keys: string, prefix: string): Promise<void> {
   const widget = page.locator(QUICK_INPUT);
   const input = widget.locator('input.input');
-  // The workbench needs keyboard focus for its keybindings; focus the page body if
-  // nothing inside the workbench has it yet.
-  await page.evaluate(() => {
-    if (document.activeElement === null || document.activeElement === document.body) {
-      (document.querySelector('.monaco-workbench') as HTMLElement | null)?.focus();
+  // The workbench needs keyboard focus for its keybindings: focus it when nothing inside it has
+  // focus, or a webview does (a preview restored after a reload takes focus, and its frame then
+  // gets the keys). A press the workbench missed is pressed again, three times at most.
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      const a = document.activeElement;
+      if (a === null || a === document.body || a.tagName === 'IFRAME') (document.querySelector('.monaco-workbench') as HTMLElement | null)?.focus();
+    });
+    await page.keyboard.press(keys);
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
     }
-  });
-  await page.keyboard.press(keys);
-  await widget.waitFor({ state: 'visible' });
+  }
   await waitFor(async () => (await input.inputValue()).startsWith(prefix), `quick input with prefix "${prefix}"`, 10_000, POLL_MS);
 }
 
