@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Category } from '../types';
 import { writeJsonArrayFile, type StateEntry } from './state';
 import { compareCodePoints } from '../util/format';
+import { writeFileAtomic } from '../util/files';
 
 export interface InfoLabelsFile {
   version: 1;
@@ -82,9 +83,6 @@ export function writeInfoLabels(datasetDir: string, entries: Iterable<StateEntry
 export function writeLabelsTxt(datasetDir: string, labels: Iterable<string>): string[] {
   const sorted = [...new Set(labels)].sort(compareCodePoints);
   const file = path.join(datasetDir, 'labels.txt');
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.mkdirSync(datasetDir, { recursive: true });
-  fs.writeFileSync(tmp, sorted.length ? sorted.join('\n') + '\n' : '');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, sorted.length ? sorted.join('\n') + '\n' : '');
   return sorted;
 }

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { metaDir, type SyncState } from './state';
+import { writeFileAtomic } from '../util/files';
 
 export interface LocalFiles {
   /** Whether the dataset holds the file at `rel` (a '/'-separated path relative to the dataset), of `size` bytes when verifying. */
@@ -86,11 +87,7 @@ export function recordFolders(datasetDir: string, state: SyncState): void {
     const t = mtimeOf(abs(datasetDir, d));
     if (t !== undefined) out[d] = t;
   }
-  const file = path.join(metaDir(datasetDir), FOLDERS_FILE);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(out));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(path.join(metaDir(datasetDir), FOLDERS_FILE), JSON.stringify(out));
 }
 
 /** Whether the folder record is missing (a dataset synced before it existed). */

@@ -11,6 +11,7 @@ import type { Category, Logger } from '../types';
 import { imageInfos, loadSharp, trainingEmbeddings } from './features';
 import { mapPoints } from './map';
 import { findQuality, type QualityReport, type Sample } from './quality';
+import { writeFileAtomic } from '../util/files';
 
 export interface ExplorerPoint {
   path: string;
@@ -47,12 +48,6 @@ export function readExplorer(datasetDir: string): ExplorerDoc | undefined {
   }
 }
 
-function writeAtomically(file: string, data: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
 
 const NO_SHARP = 'The image decoder (sharp) could not be loaded here, so the map is made from the files\' bytes, near-identical images are not looked for, and no picture of the map is written. Run "data-pipelines explore FILE" from a checkout with its dependencies installed for the full explorer.';
 
@@ -72,7 +67,7 @@ async function renderPng(points: ExplorerPoint[], file: string): Promise<boolean
   }
   const sharp = await loadSharp();
   if (!sharp) return false;
-  writeAtomically(file, await sharp(px, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer());
+  writeFileAtomic(file, await sharp(px, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer());
   return true;
 }
 
@@ -97,7 +92,7 @@ export async function buildExplorer(datasetDir: string, state: SyncState, o: { r
     quality: report,
   };
   const files = explorerFiles(datasetDir);
-  writeAtomically(files.json, JSON.stringify(doc));
+  writeFileAtomic(files.json, JSON.stringify(doc));
   if (!(await renderPng(points, files.png))) fs.rmSync(files.png, { force: true });
   o.logger?.debug(`explorer: ${points.length} points, ${Object.entries(report.counts).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   return doc;
@@ -123,6 +118,6 @@ export function patchExplorer(datasetDir: string, changed: { path: string; to: {
     if (!p) continue;
     Object.assign(p, { path: c.to.path, label: c.to.label, category: c.to.category, findings: p.findings.filter((f) => f !== 'mislabeled') });
   }
-  writeAtomically(explorerFiles(datasetDir).json, JSON.stringify(doc));
+  writeFileAtomic(explorerFiles(datasetDir).json, JSON.stringify(doc));
   return doc;
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { metaDir } from '../dataset/state';
 import type { RunRecord } from '../types';
+import { writeFileAtomic } from '../util/files';
 
 const KEEP = 200;
 
@@ -15,12 +16,7 @@ export function newRunId(now = new Date()): string {
 }
 
 export function saveRun(datasetDir: string, run: RunRecord): void {
-  const dir = runsDir(datasetDir);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${run.id}.json`);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(run, null, 1));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(path.join(runsDir(datasetDir), `${run.id}.json`), JSON.stringify(run, null, 1));
 }
 
 export function listRuns(datasetDir: string, limit = 50): RunRecord[] {

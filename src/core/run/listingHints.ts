@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { metaDir } from '../dataset/state';
+import { writeFileAtomic } from '../util/files';
 
 const HINTS_FILE = 'listing.json';
 /** At most this many sources' hints are kept (the newest). */
@@ -29,10 +30,6 @@ export function keepListingHint(datasetDir: string, sourceId: string, plan: stri
   const next: Hints = {};
   for (const [id, h] of Object.entries(known).filter(([id]) => id !== sourceId).slice(-(MAX_SOURCES - 1))) next[id] = h;
   if (plan?.length) next[sourceId] = plan;
-  const file = path.join(metaDir(datasetDir), HINTS_FILE);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(next));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(path.join(metaDir(datasetDir), HINTS_FILE), JSON.stringify(next));
   known[sourceId] = plan ?? [];
 }

@@ -15,6 +15,7 @@ import { overridesFile } from '../dataset/overrides';
 import { metaDir } from '../dataset/state';
 import type { ImportBlock } from '../pipeline/model';
 import type { SourceObject, StepResult } from '../types';
+import { writeFileAtomic } from '../util/files';
 
 const MEMO_FILE = 'noop.json';
 /** Bumped when what the memo holds, or what decides a plan, changes shape. */
@@ -128,8 +129,5 @@ export function recordMemo(datasetDir: string, stateBefore: string, noops: Map<s
     const { durationMs: _d, ...rest } = result;
     doc.steps[name] = { inputs: { ...inputs, state: now }, result: rest };
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(doc));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(doc));
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser';
 import { UserError } from '../util/errors';
 import { templateFile } from './templates';
+import { writeFileAtomic } from '../util/files';
 
 export interface InitTrainerOptions {
   /** Where train.py goes; default: the pipeline file's folder, else the working folder. */
@@ -88,9 +89,7 @@ function wirePipeline(file: string, command: string, r: InitTrainerResult): void
   for (const e of wiringEdits(text, command, r)) {
     text = applyEdits(text, modify(text, e.path, e.value, { isArrayInsertion: e.path[e.path.length - 1] === -1, formattingOptions: { insertSpaces: true, tabSize: 2 } }));
   }
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
 
 export function initTrainer(o: InitTrainerOptions): InitTrainerResult {

@@ -6,6 +6,7 @@
 //   <dataset>.models/latest.json               the last successful training: PREVIOUS_MODEL_DIR next time
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/files';
 
 export interface ModelRecord {
   runId: string;
@@ -63,9 +64,7 @@ export function latestModel(datasetDir: string): TrainedModel | undefined {
 /** Records a successful training as the one the next starts from, and drops older folders. */
 export function saveLatest(datasetDir: string, rec: ModelRecord): void {
   const file = path.join(modelsRoot(datasetDir), 'latest.json');
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(rec, null, 1));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(rec, null, 1));
   pruneModels(datasetDir, rec.runId);
 }
 
